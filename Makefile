@@ -1,0 +1,46 @@
+# Voronka: `make run` sets up and starts everything; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+JOBS ?= auto
+
+.PHONY: install run test lint format messages bench clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	PORT=$(PORT) scripts/run.sh
+
+test: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest -n $(JOBS)
+	@if [ -n "$$TEST_POSTGRES_URL" ]; then \
+	  echo "== the same suite on PostgreSQL =="; \
+	  DATABASE_URL="$$TEST_POSTGRES_URL" $(VENV)/bin/pytest -n $(JOBS); \
+	else \
+	  echo "TEST_POSTGRES_URL is not set: PostgreSQL run skipped (CI always sets it)."; \
+	fi
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+messages: install
+	$(PY) manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=var
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,11 @@
+"""Celery application. Tasks are thin: load by id, call a service."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("voronka")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

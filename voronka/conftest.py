@@ -1,0 +1,43 @@
+"""Fixtures shared by every app's tests: the actors of a small sales department."""
+
+import pytest
+from django.utils import translation
+
+from voronka.staff.tests.factories import DepartmentFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    """Tests read messages in English unless a test switches the language itself."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def department(db):
+    return DepartmentFactory(name="Отдел продаж")
+
+
+@pytest.fixture
+def head(department):
+    user = UserFactory(
+        username="head", position="Руководитель отдела продаж", department=department
+    )
+    department.head = user
+    department.save(update_fields=["head"])
+    return user
+
+
+@pytest.fixture
+def manager(department, head):
+    return UserFactory(username="manager", department=department)
+
+
+@pytest.fixture
+def other_manager(department, head):
+    return UserFactory(username="manager2", department=department)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(username="admin", is_staff=True, is_superuser=True, department=None)

@@ -1,0 +1,249 @@
+"""Clients: people, companies with requisites, and the ways to reach them."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelation
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from voronka.core.models import (
+    CustomFieldsModel,
+    SoftDeleteModel,
+    TimeStampedModel,
+    VersionedModel,
+)
+
+
+class CommunicationKind(models.TextChoices):
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    WEB = "web", _("Website")
+    MESSENGER = "messenger", _("Messenger")
+
+
+class CommunicationValueType(models.TextChoices):
+    WORK = "work", _("Work")
+    MOBILE = "mobile", _("Mobile")
+    HOME = "home", _("Home")
+    OTHER = "other", _("Other")
+    TELEGRAM = "telegram", _("Telegram")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    VIBER = "viber", _("Viber")
+    VK = "vk", _("VK")
+
+
+class Communication(models.Model):
+    """A phone, e-mail, website or messenger of a lead, contact or company.
+
+    ``value`` is what the person typed; ``value_normalized`` (E.164 phone, lower-cased e-mail)
+    is what duplicate search and incoming calls match on, through an index.
+    """
+
+    card_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    card_id = models.PositiveBigIntegerField()
+    card = GenericForeignKey("card_type", "card_id")
+    kind = models.CharField(_("kind"), max_length=20, choices=CommunicationKind.choices)
+    value_type = models.CharField(
+        _("type"),
+        max_length=20,
+        choices=CommunicationValueType.choices,
+        default=CommunicationValueType.WORK,
+    )
+    value = models.CharField(_("value"), max_length=255)
+    value_normalized = models.CharField(_("normalised value"), max_length=255)
+    sort = models.PositiveSmallIntegerField(_("sort"), default=0)
+
+    class Meta:
+        verbose_name = _("communication")
+        verbose_name_plural = _("communications")
+        ordering = ["kind", "sort", "pk"]
+        indexes = [
+            models.Index(fields=["kind", "value_normalized"]),
+            models.Index(fields=["card_type", "card_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Contact(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsModel):
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    middle_name = models.CharField(_("patronymic"), max_length=150, blank=True)
+    honorific = models.CharField(_("honorific"), max_length=50, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    position = models.CharField(_("position"), max_length=200, blank=True)
+    address = models.TextField(_("address"), blank=True)
+    source = models.ForeignKey(
+        "customization.Source",
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    source_description = models.CharField(_("source details"), max_length=500, blank=True)
+    responsible = models.ForeignKey(
+        "staff.User",
+        verbose_name=_("responsible"),
+        on_delete=models.PROTECT,
+        related_name="responsible_contacts",
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    companies = models.ManyToManyField(
+        "Company",
+        verbose_name=_("companies"),
+        through="ContactCompany",
+        related_name="contacts",
+        blank=True,
+    )
+    communications = GenericRelation(
+        Communication, content_type_field="card_type", object_id_field="card_id"
+    )
+    created_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["last_name", "first_name", "pk"]
+        indexes = [
+            models.Index(fields=["last_name", "first_name"]),
+            models.Index(fields=["responsible", "deleted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or f"#{self.pk}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
+
+
+class CompanyType(models.TextChoices):
+    LEGAL_ENTITY = "legal_entity", _("Legal entity")
+    SOLE_PROPRIETOR = "sole_proprietor", _("Sole proprietor")
+    FAMILY = "family", _("Family")
+    INDIVIDUAL = "individual", _("Individual")
+
+
+class Company(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsModel):
+    """A client organisation (or a family / an individual grouped as one client) and its
+    requisites: INN, KPP, OGRN/OGRNIP, full and short name, director."""
+
+    company_type = models.CharField(
+        _("type"), max_length=20, choices=CompanyType.choices, default=CompanyType.LEGAL_ENTITY
+    )
+    title = models.CharField(_("title"), max_length=255)
+    full_name = models.CharField(_("full legal name"), max_length=500, blank=True)
+    short_name = models.CharField(_("short legal name"), max_length=255, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True, db_index=True)
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True)
+    ogrn = models.CharField(_("OGRN / OGRNIP"), max_length=15, blank=True)
+    director = models.CharField(_("director"), max_length=255, blank=True)
+    industry = models.CharField(_("industry"), max_length=200, blank=True)
+    employees_count = models.PositiveIntegerField(_("number of employees"), null=True, blank=True)
+    source = models.ForeignKey(
+        "customization.Source",
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    responsible = models.ForeignKey(
+        "staff.User",
+        verbose_name=_("responsible"),
+        on_delete=models.PROTECT,
+        related_name="responsible_companies",
+    )
+    comment = models.TextField(_("comment"), blank=True)
+    communications = GenericRelation(
+        Communication, content_type_field="card_type", object_id_field="card_id"
+    )
+    created_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        ordering = ["title", "pk"]
+        indexes = [
+            models.Index(fields=["title"]),
+            models.Index(fields=["responsible", "deleted_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class ContactCompany(models.Model):
+    """A contact works at (or belongs to) a company; one of a contact's companies is primary."""
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="company_links")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contact_links")
+    is_primary = models.BooleanField(_("primary"), default=False)
+    role = models.CharField(_("role"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("contact's company")
+        verbose_name_plural = _("contact's companies")
+        constraints = [
+            models.UniqueConstraint(fields=["contact", "company"], name="contactcompany_unique"),
+            models.UniqueConstraint(
+                fields=["contact"],
+                condition=Q(is_primary=True),
+                name="contactcompany_one_primary",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contact_id} → {self.company_id}"
+
+
+class AddressKind(models.TextChoices):
+    LEGAL = "legal", _("Legal address")
+    POSTAL = "postal", _("Postal address")
+    ACTUAL = "actual", _("Actual address")
+    DELIVERY = "delivery", _("Delivery address")
+    REGISTRATION = "registration", _("Registration address")
+    OTHER = "other", _("Other")
+
+
+class CompanyAddress(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="addresses")
+    kind = models.CharField(_("kind"), max_length=20, choices=AddressKind.choices)
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True)
+    country = models.CharField(_("country"), max_length=100, blank=True, default="Россия")
+    region = models.CharField(_("region"), max_length=200, blank=True)
+    city = models.CharField(_("city"), max_length=200, blank=True)
+    street_address = models.CharField(_("street, house, office"), max_length=500, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
+        ordering = ["kind", "pk"]
+
+    def __str__(self) -> str:
+        parts = (self.postal_code, self.region, self.city, self.street_address)
+        return ", ".join(p for p in parts if p)
+
+
+class BankAccount(models.Model):
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="bank_accounts")
+    bank_name = models.CharField(_("bank"), max_length=255, blank=True)
+    bic = models.CharField(_("BIC"), max_length=9)
+    account_number = models.CharField(_("settlement account"), max_length=20)
+    correspondent_account = models.CharField(_("correspondent account"), max_length=20, blank=True)
+    is_primary = models.BooleanField(_("primary"), default=False)
+
+    class Meta:
+        verbose_name = _("bank account")
+        verbose_name_plural = _("bank accounts")
+        ordering = ["-is_primary", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.bank_name} {self.account_number}".strip()
