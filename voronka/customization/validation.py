@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
+from voronka.core.changes import FieldChange
 from voronka.core.money import Currency, quantize
 from voronka.customization.models import ENTITY_MODELS, CustomField, FieldType
 
@@ -71,6 +72,31 @@ def clean_custom_fields(
     if errors:
         raise ValidationError(errors)
     return result
+
+
+def custom_field_changes(
+    entity: str,
+    old: dict[str, Any],
+    new: dict[str, Any],
+    *,
+    definitions: dict[str, CustomField] | None = None,
+) -> list[FieldChange]:
+    """History rows for custom fields whose value differs between ``old`` and ``new``."""
+    definitions = definitions if definitions is not None else definitions_for(entity)
+    changes = []
+    for code in sorted(set(old) | set(new)):
+        if old.get(code) == new.get(code):
+            continue
+        definition = definitions.get(code)
+        changes.append(
+            FieldChange(
+                field=f"custom_fields.{code}",
+                label=definition.label if definition else code,
+                old=old.get(code),
+                new=new.get(code),
+            )
+        )
+    return changes
 
 
 def _clean_value(definition: CustomField, raw: Any) -> Any:

@@ -6,6 +6,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voronka.contacts.models import Communication, CommunicationKind, CommunicationValueType
 from voronka.core.changes import FieldChange
@@ -23,10 +24,10 @@ _NORMALIZERS = {
     CommunicationKind.MESSENGER: normalize_messenger,
 }
 _INVALID = {
-    CommunicationKind.PHONE: _("“%(value)s” is not a phone number."),
-    CommunicationKind.EMAIL: _("“%(value)s” is not an e-mail address."),
-    CommunicationKind.WEB: _("“%(value)s” is not a website address."),
-    CommunicationKind.MESSENGER: _("“%(value)s” is not a messenger account."),
+    CommunicationKind.PHONE: gettext_lazy("“%(value)s” is not a phone number."),
+    CommunicationKind.EMAIL: gettext_lazy("“%(value)s” is not an e-mail address."),
+    CommunicationKind.WEB: gettext_lazy("“%(value)s” is not a website address."),
+    CommunicationKind.MESSENGER: gettext_lazy("“%(value)s” is not a messenger account."),
 }
 
 
