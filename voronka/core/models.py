@@ -70,3 +70,17 @@ class CustomFieldsModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class Heartbeat(models.Model):
+    """Last sign of life of a background process, so health checks can tell it is running."""
+
+    name = models.CharField(_("process"), max_length=100, unique=True)
+    beat_at = models.DateTimeField(_("last beat"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.beat_at:%d.%m.%Y %H:%M:%S}"
