@@ -120,6 +120,18 @@ class Contact(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsMod
     def full_name(self) -> str:
         return " ".join(p for p in (self.last_name, self.first_name, self.middle_name) if p)
 
+    @property
+    def primary_company(self) -> "Company | None":
+        """The contact's primary company; free when the list selector prefetched it."""
+        links = getattr(self, "primary_company_links", None)
+        if links is None:
+            links = list(
+                self.company_links.filter(
+                    is_primary=True, company__deleted_at__isnull=True
+                ).select_related("company")
+            )
+        return links[0].company if links else None
+
 
 class CompanyType(models.TextChoices):
     LEGAL_ENTITY = "legal_entity", _("Legal entity")

@@ -31,6 +31,12 @@ _INVALID = {
 }
 
 
+def normalize_communication(kind: str, value: str) -> str | None:
+    """The normalised form of ``value`` for its kind, or None when it cannot be one."""
+    normalizer = _NORMALIZERS.get(kind)
+    return normalizer(value) if normalizer else None
+
+
 def communications_clean(items: list[dict[str, Any]]) -> list[Communication]:
     """Validate and normalise ``[{"kind", "value", "value_type"}]`` into unsaved rows.
 

@@ -1,0 +1,119 @@
+"""Reads of contacts and companies with a fixed number of queries per page."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models
+from django.db.models import Prefetch, Q
+
+from voronka.contacts.models import (
+    Communication,
+    CommunicationKind,
+    Company,
+    Contact,
+    ContactCompany,
+)
+from voronka.contacts.services.communications import normalize_communication
+from voronka.core.normalization import digits_only
+
+
+def _spellings(term: str) -> set[str]:
+    # SQLite folds case for ASCII only, so "иванов" would miss "Иванов"; PostgreSQL's ILIKE
+    # needs the term once.
+    if connection.vendor != "sqlite":
+        return {term}
+    return {term, term.lower(), term.capitalize(), term.upper(), term.title()}
+
+
+def _text_filter(term: str, fields: tuple[str, ...]) -> Q:
+    condition = Q()
+    for spelling in _spellings(term):
+        for field in fields:
+            condition |= Q(**{f"{field}__icontains": spelling})
+    return condition
+
+
+def _communication_filter(term: str, model: type[models.Model]) -> Q | None:
+    """Cards whose phone or e-mail equals the searched one, whatever its spelling."""
+    candidates = Q()
+    found = False
+    for kind in (CommunicationKind.PHONE, CommunicationKind.EMAIL):
+        normalized = normalize_communication(kind, term)
+        if normalized:
+            candidates |= Q(kind=kind, value_normalized=normalized)
+            found = True
+    if not found:
+        return None
+    card_ids = Communication.objects.filter(
+        candidates, card_type=ContentType.objects.get_for_model(model)
+    ).values("card_id")
+    return Q(pk__in=card_ids)
+
+
+def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]:
+    """Contacts (not in the recycle bin) with responsible, communications and primary company.
+
+    Access rights come later: ``user`` is accepted so callers need not change then, but the
+    list is not yet filtered by it. ``search`` matches names (a fragment) or a phone / e-mail
+    (exactly, in any spelling).
+    """
+    queryset = Contact.objects.select_related("responsible").prefetch_related(
+        "communications",
+        Prefetch(
+            "company_links",
+            queryset=ContactCompany.objects.filter(
+                is_primary=True, company__deleted_at__isnull=True
+            ).select_related("company"),
+            to_attr="primary_company_links",
+        ),
+    )
+    term = (search or "").strip()
+    if term:
+        condition = _text_filter(term, ("last_name", "first_name", "middle_name"))
+        by_communication = _communication_filter(term, Contact)
+        if by_communication is not None:
+            condition |= by_communication
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def company_list(*, user, search: str | None = None) -> models.QuerySet[Company]:
+    """Companies (not in the recycle bin) with responsible and communications.
+
+    Access rights come later: ``user`` is accepted but not yet used to filter. ``search``
+    matches the title (a fragment), the INN (from its start) or a phone / e-mail (exactly).
+    """
+    queryset = Company.objects.select_related("responsible").prefetch_related("communications")
+    term = (search or "").strip()
+    if term:
+        condition = _text_filter(term, ("title",))
+        digits = digits_only(term)
+        if digits and len(digits) >= 4 and len(digits) == len(term.replace(" ", "")):
+            condition |= Q(inn__startswith=digits)
+        by_communication = _communication_filter(term, Company)
+        if by_communication is not None:
+            condition |= by_communication
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def cards_by_communication(kind: str, value: str) -> list[models.Model]:
+    """Cards (contacts, companies, leads — not in the recycle bin) with this phone, e-mail,
+    website or messenger, matched on the normalised value so any spelling finds them.
+
+    One query for the matches plus one per kind of card found.
+    """
+    normalized = normalize_communication(kind, value)
+    if normalized is None:
+        return []
+    pairs = Communication.objects.filter(kind=kind, value_normalized=normalized).values_list(
+        "card_type_id", "card_id"
+    )
+    ids_by_type: dict[int, list[int]] = {}
+    for card_type_id, card_id in pairs:
+        ids_by_type.setdefault(card_type_id, []).append(card_id)
+    cards: list[models.Model] = []
+    for card_type_id, ids in ids_by_type.items():
+        model = ContentType.objects.get_for_id(card_type_id).model_class()
+        if model is None:
+            continue
+        cards.extend(model._default_manager.filter(pk__in=ids).order_by("pk"))
+    return cards

@@ -1,0 +1,428 @@
+"""Writes for companies: requisites, addresses, bank accounts, communications, the recycle bin."""
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.contacts.events import (
+    CompanyCreated,
+    CompanyDeleted,
+    CompanyRestored,
+    CompanyUpdated,
+)
+from voronka.contacts.models import AddressKind, BankAccount, Company, CompanyAddress
+from voronka.contacts.services.common import (
+    check_active,
+    check_editable,
+    list_change,
+    merge_errors,
+    model_errors,
+    prepare_values,
+)
+from voronka.contacts.services.communications import communications_clean, communications_set
+from voronka.contacts.validators import (
+    clean_company_requisites,
+    validate_bic,
+    validate_correspondent_account,
+    validate_settlement_account,
+)
+from voronka.core.changes import FieldChange, apply_changes
+from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.events import publish
+from voronka.customization.models import EntityType
+from voronka.customization.validation import (
+    clean_custom_fields,
+    custom_field_changes,
+    definitions_for,
+)
+from voronka.timeline.models import EntryKind
+from voronka.timeline.services import entry_add, record_created, record_field_changes
+
+COMPANY_EDITABLE_FIELDS = frozenset(
+    {
+        "company_type",
+        "title",
+        "full_name",
+        "short_name",
+        "inn",
+        "kpp",
+        "ogrn",
+        "director",
+        "industry",
+        "employees_count",
+        "source",
+        "source_id",
+        "responsible",
+        "responsible_id",
+        "comment",
+        "custom_fields",
+    }
+)
+REQUISITE_FIELDS = ("company_type", "inn", "kpp", "ogrn")
+ADDRESS_KEYS = frozenset(
+    {"kind", "postal_code", "country", "region", "city", "street_address", "comment"}
+)
+BANK_ACCOUNT_KEYS = frozenset(
+    {"bank_name", "bic", "account_number", "correspondent_account", "is_primary"}
+)
+_RUSSIA = {"", "россия", "российская федерация", "russia", "ru"}
+
+
+def _text(item: dict[str, Any], key: str) -> str:
+    return str(item.get(key) or "").strip()
+
+
+def addresses_clean(items: list[dict[str, Any]]) -> list[CompanyAddress]:
+    """Unsaved addresses from ``[{"kind", "postal_code", "country", "region", "city",
+    "street_address", "comment"}]``; empty ones are dropped, problems keyed ``addresses``."""
+    rows: list[CompanyAddress] = []
+    problems: list[str] = []
+    for number, item in enumerate(items or [], start=1):
+        unknown = sorted(set(item) - ADDRESS_KEYS)
+        if unknown:
+            problems.append(
+                _("Address %(number)d: unknown keys %(keys)s.")
+                % {"number": number, "keys": ", ".join(unknown)}
+            )
+            continue
+        values = {key: _text(item, key) for key in ADDRESS_KEYS}
+        if not any(values[key] for key in ADDRESS_KEYS - {"kind", "country", "comment"}):
+            continue
+        values["country"] = values["country"] or "Россия"
+        if values["kind"] not in AddressKind.values:
+            problems.append(
+                _("Address %(number)d: choose the kind of address.") % {"number": number}
+            )
+            continue
+        postal_code = values["postal_code"]
+        if (
+            postal_code
+            and values["country"].lower() in _RUSSIA
+            and not (postal_code.isdigit() and len(postal_code) == 6)
+        ):
+            problems.append(
+                _("Address %(number)d: a Russian postal code has 6 digits.") % {"number": number}
+            )
+            continue
+        address = CompanyAddress(**values)
+        error = model_errors(address, exclude=["company"])
+        if error is not None:
+            problems.extend(
+                _("Address %(number)d: %(problem)s") % {"number": number, "problem": message}
+                for message in error.messages
+            )
+            continue
+        rows.append(address)
+    if problems:
+        raise ValidationError({"addresses": problems})
+    return rows
+
+
+def bank_accounts_clean(items: list[dict[str, Any]]) -> list[BankAccount]:
+    """Unsaved bank accounts with BIC and control keys checked; the first one is primary unless
+    another is marked. Problems are keyed ``bank_accounts``."""
+    rows: list[BankAccount] = []
+    problems: list[str] = []
+    for number, item in enumerate(items or [], start=1):
+        unknown = sorted(set(item) - BANK_ACCOUNT_KEYS)
+        if unknown:
+            problems.append(
+                _("Bank account %(number)d: unknown keys %(keys)s.")
+                % {"number": number, "keys": ", ".join(unknown)}
+            )
+            continue
+        bic, account = _text(item, "bic"), _text(item, "account_number")
+        correspondent = _text(item, "correspondent_account")
+        if not (bic or account or correspondent):
+            continue
+        try:
+            bic = validate_bic(bic)
+            account = validate_settlement_account(account, bic=bic)
+            if correspondent:
+                correspondent = validate_correspondent_account(correspondent, bic=bic)
+        except ValidationError as error:
+            problems.extend(
+                _("Bank account %(number)d: %(problem)s") % {"number": number, "problem": message}
+                for message in error.messages
+            )
+            continue
+        rows.append(
+            BankAccount(
+                bank_name=_text(item, "bank_name")[:255],
+                bic=bic,
+                account_number=account,
+                correspondent_account=correspondent,
+                is_primary=bool(item.get("is_primary")),
+            )
+        )
+    if sum(row.is_primary for row in rows) > 1:
+        problems.append(_("Only one bank account can be the primary one."))
+    if rows and not any(row.is_primary for row in rows):
+        rows[0].is_primary = True
+    if problems:
+        raise ValidationError({"bank_accounts": problems})
+    return rows
+
+
+def _describe_address(address: CompanyAddress) -> str:
+    return f"{address.get_kind_display()}: {address}"
+
+
+def _describe_bank_account(account: BankAccount) -> str:
+    text = _("%(bank)s account %(account)s, BIC %(bic)s") % {
+        "bank": account.bank_name,
+        "account": account.account_number,
+        "bic": account.bic,
+    }
+    if account.is_primary:
+        text += " — " + _("primary")
+    return text.strip()
+
+
+def _replace_addresses(company: Company, rows: list[CompanyAddress]) -> list[FieldChange]:
+    existing = list(company.addresses.all())
+    old = [_describe_address(row) for row in existing]
+    new = [_describe_address(row) for row in rows]
+    if old == new:
+        return []
+    company.addresses.all().delete()
+    for row in rows:
+        row.company = company
+    CompanyAddress.objects.bulk_create(rows)
+    return list_change("addresses", str(_("Addresses")), old, new)
+
+
+def _replace_bank_accounts(company: Company, rows: list[BankAccount]) -> list[FieldChange]:
+    existing = list(company.bank_accounts.order_by("pk"))
+    old = [_describe_bank_account(row) for row in existing]
+    new = [_describe_bank_account(row) for row in rows]
+    if old == new:
+        return []
+    company.bank_accounts.all().delete()
+    for row in rows:
+        row.company = company
+    BankAccount.objects.bulk_create(rows)
+    return list_change("bank_accounts", str(_("Bank accounts")), old, new)
+
+
+def _check_requisites(
+    company: Company, values: dict[str, Any], errors: dict[str, list[str]]
+) -> None:
+    """Validate the requisites as they will be; put their compact form into ``values``."""
+    merged = {field: values.get(field, getattr(company, field)) for field in REQUISITE_FIELDS}
+    try:
+        cleaned = clean_company_requisites(**merged)
+    except ValidationError as error:
+        merge_errors(errors, error)
+        return
+    for field in ("inn", "kpp", "ogrn"):
+        if field in values:
+            values[field] = cleaned[field]
+
+
+def _clean_lists(
+    errors: dict[str, list[str]],
+    *,
+    communications: list[dict[str, Any]] | None,
+    addresses: list[dict[str, Any]] | None,
+    bank_accounts: list[dict[str, Any]] | None,
+) -> tuple[list[CompanyAddress] | None, list[BankAccount] | None]:
+    address_rows = bank_rows = None
+    if communications is not None:
+        try:
+            communications_clean(communications)
+        except ValidationError as error:
+            merge_errors(errors, error)
+    if addresses is not None:
+        try:
+            address_rows = addresses_clean(addresses)
+        except ValidationError as error:
+            merge_errors(errors, error)
+    if bank_accounts is not None:
+        try:
+            bank_rows = bank_accounts_clean(bank_accounts)
+        except ValidationError as error:
+            merge_errors(errors, error)
+    return address_rows, bank_rows
+
+
+def _check_title(company: Company, errors: dict[str, list[str]]) -> None:
+    if not company.title:
+        errors["title"] = [_("Enter the company's title.")]
+
+
+def company_create(
+    *,
+    actor,
+    data: dict[str, Any],
+    communications: list[dict[str, Any]] | None = None,
+    addresses: list[dict[str, Any]] | None = None,
+    bank_accounts: list[dict[str, Any]] | None = None,
+) -> Company:
+    """Create a company with its requisites, communications, addresses and bank accounts.
+
+    A company needs a title; requisites are checked against the company type (see
+    ``clean_company_requisites``); the responsible defaults to ``actor``. Every problem is
+    reported in one ValidationError and nothing is written unless all of it is right.
+    """
+    check_editable(data, COMPANY_EDITABLE_FIELDS)
+    with transaction.atomic():
+        errors: dict[str, list[str]] = {}
+        values = prepare_values(Company, data, errors)
+        company = Company(created_by=actor)
+        _check_requisites(company, values, errors)
+        apply_changes(company, values)
+        if company.responsible_id is None and actor is not None:
+            company.responsible = actor
+        check_active(company, {"responsible", "source"}, errors)
+        try:
+            company.custom_fields = clean_custom_fields(
+                EntityType.COMPANY, data.get("custom_fields") or {}
+            )
+        except ValidationError as error:
+            merge_errors(errors, error)
+        address_rows, bank_rows = _clean_lists(
+            errors,
+            communications=communications,
+            addresses=addresses,
+            bank_accounts=bank_accounts,
+        )
+        error = model_errors(company, exclude=["custom_fields", *errors])
+        if error is not None:
+            merge_errors(errors, error)
+        _check_title(company, errors)
+        if errors:
+            raise ValidationError(errors)
+
+        company.save()
+        communications_set(card=company, items=communications or [], creating=True)
+        for row in address_rows or []:
+            row.company = company
+        CompanyAddress.objects.bulk_create(address_rows or [])
+        for row in bank_rows or []:
+            row.company = company
+        BankAccount.objects.bulk_create(bank_rows or [])
+        record_created(actor=actor, card=company)
+        publish(CompanyCreated(actor_id=getattr(actor, "pk", None), company_id=company.pk))
+    return company
+
+
+def _lock_alive(company: Company, expected_version: int | None = None) -> Company:
+    company = lock_card(Company.all_objects, company.pk, expected_version)
+    if company.is_deleted:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [_("This company is in the recycle bin; restore it first.")]}
+        )
+    return company
+
+
+def company_update(
+    *,
+    actor,
+    company: Company,
+    data: dict[str, Any],
+    communications: list[dict[str, Any]] | None = None,
+    addresses: list[dict[str, Any]] | None = None,
+    bank_accounts: list[dict[str, Any]] | None = None,
+    expected_version: int | None = None,
+) -> Company:
+    """Change a company; each list given (communications, addresses, bank accounts) replaces
+    the current one, None leaves it untouched.
+
+    Requisites are re-checked when the type or any requisite changes. A stale
+    ``expected_version`` raises ConflictError. An edit that changes nothing writes nothing.
+    """
+    check_editable(data, COMPANY_EDITABLE_FIELDS)
+    with transaction.atomic():
+        company = _lock_alive(company, expected_version)
+        errors: dict[str, list[str]] = {}
+        values = prepare_values(Company, data, errors)
+        if any(field in values for field in REQUISITE_FIELDS):
+            _check_requisites(company, values, errors)
+        changes = apply_changes(company, values)
+        update_fields = [change.field for change in changes]
+        check_active(company, set(update_fields), errors)
+        if "custom_fields" in data:
+            definitions = definitions_for(EntityType.COMPANY)
+            try:
+                custom_fields = clean_custom_fields(
+                    EntityType.COMPANY,
+                    data["custom_fields"] or {},
+                    existing=company.custom_fields,
+                    definitions=definitions,
+                )
+            except ValidationError as error:
+                merge_errors(errors, error)
+            else:
+                custom_changes = custom_field_changes(
+                    EntityType.COMPANY,
+                    company.custom_fields,
+                    custom_fields,
+                    definitions=definitions,
+                )
+                if custom_changes:
+                    company.custom_fields = custom_fields
+                    changes += custom_changes
+                    update_fields.append("custom_fields")
+        address_rows, bank_rows = _clean_lists(
+            errors,
+            communications=communications,
+            addresses=addresses,
+            bank_accounts=bank_accounts,
+        )
+        error = model_errors(company, exclude=["custom_fields", *errors])
+        if error is not None:
+            merge_errors(errors, error)
+        _check_title(company, errors)
+        if errors:
+            raise ValidationError(errors)
+
+        if communications is not None:
+            changes += communications_set(card=company, items=communications)
+        if address_rows is not None:
+            changes += _replace_addresses(company, address_rows)
+        if bank_rows is not None:
+            changes += _replace_bank_accounts(company, bank_rows)
+        if not changes:
+            return company
+        save_new_version(company, update_fields)
+        record_field_changes(actor=actor, card=company, changes=changes)
+        publish(
+            CompanyUpdated(
+                actor_id=getattr(actor, "pk", None),
+                company_id=company.pk,
+                fields=tuple(change.field for change in changes),
+            )
+        )
+    return company
+
+
+def company_delete(*, actor, company: Company) -> Company:
+    """Move a company to the recycle bin; contacts stay linked for a restore."""
+    with transaction.atomic():
+        company = lock_card(Company.all_objects, company.pk)
+        if company.is_deleted:
+            return company
+        company.deleted_at = timezone.now()
+        company.deleted_by = actor
+        save_new_version(company, ["deleted_at", "deleted_by"])
+        entry_add(actor=actor, card=company, kind=EntryKind.DELETED)
+        publish(CompanyDeleted(actor_id=getattr(actor, "pk", None), company_id=company.pk))
+    return company
+
+
+def company_restore(*, actor, company: Company) -> Company:
+    """Bring a company back from the recycle bin with its links and history."""
+    with transaction.atomic():
+        company = lock_card(Company.all_objects, company.pk)
+        if not company.is_deleted:
+            return company
+        company.deleted_at = None
+        company.deleted_by = None
+        save_new_version(company, ["deleted_at", "deleted_by"])
+        entry_add(actor=actor, card=company, kind=EntryKind.RESTORED)
+        publish(CompanyRestored(actor_id=getattr(actor, "pk", None), company_id=company.pk))
+    return company
