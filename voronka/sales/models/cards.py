@@ -237,10 +237,13 @@ class StageTransition(models.Model):
     deal = models.ForeignKey(
         Deal, null=True, blank=True, on_delete=models.CASCADE, related_name="stage_transitions"
     )
+    # A deleted stage leaves its past transitions in place (the timeline keeps its name).
     from_stage = models.ForeignKey(
-        "sales.Stage", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sales.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    to_stage = models.ForeignKey("sales.Stage", on_delete=models.PROTECT, related_name="+")
+    to_stage = models.ForeignKey(
+        "sales.Stage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     actor = models.ForeignKey(
         "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

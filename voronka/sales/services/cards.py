@@ -1,0 +1,330 @@
+"""The life of a card, shared by leads and deals: create, edit, move between stages, the
+recycle bin. ``leads.py`` and ``deals.py`` hold what differs and the public services."""
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.core.changes import FieldChange, apply_changes
+from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.events import publish
+from voronka.sales import events
+from voronka.sales.models import Deal, Lead, LossReason, Pipeline, Stage, StageKind, StageTransition
+from voronka.sales.services.common import (
+    Card,
+    actor_id,
+    apply_card_data,
+    check_editable,
+    lock_alive,
+    missing_required,
+    model_errors,
+)
+from voronka.sales.services.related import clean_related, write_related
+from voronka.timeline.models import EntryKind
+from voronka.timeline.services import (
+    entry_add,
+    record_created,
+    record_field_changes,
+    record_stage_change,
+)
+
+RELATED_KEYS = ("communications", "contacts", "product_rows")
+
+
+def _add_missing(errors: dict[str, list[str]], missing: dict[str, list[str]]) -> None:
+    # A field that already has a problem is named once, by that problem.
+    for code, messages in missing.items():
+        errors.setdefault(code, messages)
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _set_closing(card: Card, stage: Stage, now) -> None:
+    if stage.kind == StageKind.OPEN:
+        card.closed_at = None
+    else:
+        card.closed_at = now
+
+
+def _loss_changes(
+    card: Card,
+    stage: Stage,
+    loss_reason: LossReason | None,
+    loss_comment: str,
+    errors: dict[str, list[str]],
+) -> list[FieldChange]:
+    """A lost stage needs an active loss reason; any other stage clears the loss details."""
+    if stage.kind == StageKind.LOST:
+        if loss_reason is None:
+            errors.setdefault("loss_reason", []).append(
+                _("Choose why the card is lost to move it to “%(stage)s”.") % {"stage": stage}
+            )
+            return []
+        if not isinstance(loss_reason, LossReason):
+            loss_reason = LossReason.objects.filter(pk=_as_int(loss_reason)).first()
+        if loss_reason is None or not loss_reason.is_active:
+            errors.setdefault("loss_reason", []).append(_("Choose an active loss reason."))
+            return []
+        values = {"loss_reason": loss_reason, "loss_comment": (loss_comment or "").strip()}
+    else:
+        values = {"loss_reason": None, "loss_comment": ""}
+    return apply_changes(card, values)
+
+
+def _created_event(card: Card, actor):
+    if isinstance(card, Lead):
+        return events.LeadCreated(actor_id=actor_id(actor), lead_id=card.pk, stage_id=card.stage_id)
+    return events.DealCreated(
+        actor_id=actor_id(actor),
+        deal_id=card.pk,
+        pipeline_id=card.pipeline_id,
+        stage_id=card.stage_id,
+    )
+
+
+def _updated_event(card: Card, actor, changes: list[FieldChange]):
+    fields = tuple(dict.fromkeys(change.field for change in changes))
+    if isinstance(card, Lead):
+        return events.LeadUpdated(actor_id=actor_id(actor), lead_id=card.pk, fields=fields)
+    return events.DealUpdated(actor_id=actor_id(actor), deal_id=card.pk, fields=fields)
+
+
+def _stage_event(card: Card, actor, old_stage: Stage, old_pipeline_id: int | None):
+    if isinstance(card, Lead):
+        return events.LeadStageChanged(
+            actor_id=actor_id(actor),
+            lead_id=card.pk,
+            from_stage_id=old_stage.pk,
+            from_stage_kind=old_stage.kind,
+            to_stage_id=card.stage_id,
+            to_stage_kind=card.stage.kind,
+        )
+    return events.DealStageChanged(
+        actor_id=actor_id(actor),
+        deal_id=card.pk,
+        from_pipeline_id=old_pipeline_id,
+        to_pipeline_id=card.pipeline_id,
+        from_stage_id=old_stage.pk,
+        from_stage_kind=old_stage.kind,
+        to_stage_id=card.stage_id,
+        to_stage_kind=card.stage.kind,
+    )
+
+
+def card_create(
+    *,
+    actor,
+    card: Card,
+    data: dict[str, Any],
+    editable: frozenset[str],
+    resolve_stage,
+    related: dict[str, Any],
+) -> Card:
+    """Validate and save a new card. ``resolve_stage(card, errors)`` sets its stage (and
+    pipeline) once ``data`` is applied; every problem is reported in one ValidationError."""
+    check_editable(data, editable)
+    with transaction.atomic():
+        errors: dict[str, list[str]] = {}
+        loss_reason = data.get("loss_reason")
+        fields = {k: v for k, v in data.items() if k not in ("loss_reason", "loss_comment")}
+        apply_card_data(card, fields, errors, creating=True)
+        if card.responsible_id is None and actor is not None:
+            card.responsible = actor
+        resolve_stage(card, errors)
+        if card.stage_id is not None:
+            _loss_changes(card, card.stage, loss_reason, data.get("loss_comment", ""), errors)
+        writes = clean_related(card, errors, **related)
+        if card.stage_id is not None:
+            _add_missing(errors, missing_required(card, card.stage, related=writes))
+        model_errors(card, errors)
+        if errors:
+            raise ValidationError(errors)
+        now = timezone.now()
+        card.stage_changed_at = now
+        _set_closing(card, card.stage, now)
+        card.save()
+        _, update_fields = write_related(card, writes, creating=True)
+        if update_fields:
+            card.save(update_fields=update_fields)
+        # The first transition has no previous stage; funnel reports start from it.
+        StageTransition.objects.create(
+            **{"lead" if isinstance(card, Lead) else "deal": card},
+            to_stage=card.stage,
+            actor=actor,
+            moved_at=now,
+        )
+        record_created(actor=actor, card=card, payload={"stage_id": card.stage_id})
+        publish(_created_event(card, actor))
+    return card
+
+
+def _changed_codes(changes: list[FieldChange]) -> set[str]:
+    return {change.field.removeprefix("custom_fields.") for change in changes}
+
+
+def card_update(
+    *,
+    actor,
+    card: Card,
+    data: dict[str, Any],
+    editable: frozenset[str],
+    related: dict[str, Any],
+    expected_version: int | None,
+) -> Card:
+    """Change a card's fields and related values; one history row per changed field.
+
+    A field the current stage requires cannot be emptied. An edit that changes nothing writes
+    nothing and keeps the version.
+    """
+    check_editable(data, editable)
+    with transaction.atomic():
+        card = lock_alive(card, expected_version)
+        errors: dict[str, list[str]] = {}
+        changes, update_fields = apply_card_data(card, data, errors)
+        writes = clean_related(card, errors, **related)
+        touched = _changed_codes(changes) | {k for k, v in related.items() if v is not None}
+        _add_missing(errors, missing_required(card, card.stage, related=writes, only=touched))
+        model_errors(card, errors)
+        if errors:
+            raise ValidationError(errors)
+        related_changes, related_fields = write_related(card, writes)
+        changes += related_changes
+        update_fields += related_fields
+        if not changes and not update_fields:
+            return card
+        save_new_version(card, update_fields)
+        if changes:
+            record_field_changes(actor=actor, card=card, changes=changes)
+            publish(_updated_event(card, actor, changes))
+    return card
+
+
+def card_move(
+    *,
+    actor,
+    card: Card,
+    stage: Stage,
+    data: dict[str, Any] | None,
+    editable: frozenset[str],
+    loss_reason: LossReason | None,
+    loss_comment: str,
+    expected_version: int | None,
+    pipeline: Pipeline | None = None,
+) -> Card:
+    """Move a card to ``stage`` (of ``pipeline`` for a deal changing pipelines).
+
+    ``data`` may fill the target stage's required fields in the same step (the keys of the
+    card's update plus ``communications``, ``contacts`` and ``product_rows``). Missing required
+    fields, a missing loss reason and bad values come back as one ValidationError and nothing
+    changes.
+    """
+    data = dict(data or {})
+    related = {key: data.pop(key) for key in RELATED_KEYS if key in data}
+    check_editable(data, editable)
+    if not isinstance(stage, Stage):
+        raise ValidationError({"stage": _("Choose a stage.")})
+    with transaction.atomic():
+        card = lock_alive(card, expected_version)
+        stage = Stage.objects.select_related("pipeline").get(pk=stage.pk)
+        errors: dict[str, list[str]] = {}
+        old_stage = card.stage
+        old_pipeline_id = getattr(card, "pipeline_id", None)
+        if isinstance(card, Deal):
+            target_pipeline_id = pipeline.pk if pipeline is not None else card.pipeline_id
+        else:
+            target_pipeline_id = old_stage.pipeline_id
+        if stage.pipeline_id != target_pipeline_id:
+            errors.setdefault("stage", []).append(
+                _("The stage “%(stage)s” belongs to another pipeline.") % {"stage": stage}
+            )
+            raise ValidationError(errors)
+        changes, update_fields = apply_card_data(card, data, errors)
+        if pipeline is not None and pipeline.pk != old_pipeline_id:
+            changes += apply_changes(card, {"pipeline": pipeline})
+            update_fields.append("pipeline")
+        loss_changes = _loss_changes(card, stage, loss_reason, loss_comment, errors)
+        changes += loss_changes
+        update_fields += [change.field for change in loss_changes]
+        writes = clean_related(card, errors, **related)
+        _add_missing(errors, missing_required(card, stage, related=writes))
+        model_errors(card, errors)
+        if errors:
+            raise ValidationError(errors)
+        related_changes, related_fields = write_related(card, writes)
+        changes += related_changes
+        update_fields += related_fields
+        moved = stage.pk != old_stage.pk
+        if moved:
+            now = timezone.now()
+            seconds = max(int((now - card.stage_changed_at).total_seconds()), 0)
+            card.stage = stage
+            card.stage_changed_at = now
+            _set_closing(card, stage, now)
+            update_fields += ["stage", "stage_changed_at", "closed_at"]
+        if not changes and not moved:
+            return card
+        save_new_version(card, update_fields)
+        if changes:
+            record_field_changes(actor=actor, card=card, changes=changes)
+        if moved:
+            StageTransition.objects.create(
+                **{"lead" if isinstance(card, Lead) else "deal": card},
+                from_stage=old_stage,
+                to_stage=stage,
+                actor=actor,
+                moved_at=now,
+                seconds_in_previous=seconds,
+            )
+            record_stage_change(
+                actor=actor,
+                card=card,
+                old_stage=old_stage,
+                new_stage=stage,
+                seconds_in_previous=seconds,
+            )
+            publish(_stage_event(card, actor, old_stage, old_pipeline_id))
+        if changes:
+            publish(_updated_event(card, actor, changes))
+    return card
+
+
+def card_delete(*, actor, card: Card) -> Card:
+    """Move a card to the recycle bin; its rows and history stay for a restore."""
+    with transaction.atomic():
+        card = lock_card(type(card).all_objects, card.pk)
+        if card.is_deleted:
+            return card
+        card.deleted_at = timezone.now()
+        card.deleted_by = actor
+        save_new_version(card, ["deleted_at", "deleted_by"])
+        entry_add(actor=actor, card=card, kind=EntryKind.DELETED)
+        if isinstance(card, Lead):
+            publish(events.LeadDeleted(actor_id=actor_id(actor), lead_id=card.pk))
+        else:
+            publish(events.DealDeleted(actor_id=actor_id(actor), deal_id=card.pk))
+    return card
+
+
+def card_restore(*, actor, card: Card) -> Card:
+    """Bring a card back from the recycle bin with its rows and history."""
+    with transaction.atomic():
+        card = lock_card(type(card).all_objects, card.pk)
+        if not card.is_deleted:
+            return card
+        card.deleted_at = None
+        card.deleted_by = None
+        save_new_version(card, ["deleted_at", "deleted_by"])
+        entry_add(actor=actor, card=card, kind=EntryKind.RESTORED)
+        if isinstance(card, Lead):
+            publish(events.LeadRestored(actor_id=actor_id(actor), lead_id=card.pk))
+        else:
+            publish(events.DealRestored(actor_id=actor_id(actor), deal_id=card.pk))
+    return card

@@ -1,0 +1,292 @@
+"""Input handling and card rules shared by the lead and deal services."""
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models
+from django.utils.translation import gettext as _
+
+from voronka.core.changes import FieldChange, apply_changes
+from voronka.core.concurrency import lock_card
+from voronka.customization.models import CustomField, EntityType
+from voronka.customization.validation import (
+    clean_custom_fields,
+    custom_field_changes,
+    definitions_for,
+    is_empty,
+)
+from voronka.sales.models import Deal, Lead, Stage
+
+Card = Lead | Deal
+
+# Required-field codes that are not model columns, with the label the user sees.
+RELATED_REQUIRED_FIELDS = {
+    EntityType.LEAD: ("communications", "product_rows"),
+    EntityType.DEAL: ("contacts", "product_rows"),
+}
+
+
+def entity_of(card: Card) -> str:
+    return EntityType.LEAD if isinstance(card, Lead) else EntityType.DEAL
+
+
+def check_editable(data: dict[str, Any], editable: frozenset[str]) -> None:
+    """Refuse keys a service does not edit, naming each one."""
+    if not isinstance(data, dict):
+        raise ValidationError({"data": _("The card data must be an object.")})
+    unknown = sorted(key for key in data if key not in editable)
+    if unknown:
+        raise ValidationError(
+            {
+                key: _("The field “%(field)s” cannot be set here.") % {"field": key}
+                for key in unknown
+            }
+        )
+
+
+def merge_errors(errors: dict[str, list[str]], error: ValidationError) -> None:
+    """Add the messages of ``error`` to ``errors`` (keyed by field, ``__all__`` when unkeyed)."""
+    if hasattr(error, "error_dict"):
+        for key, messages in error.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+    else:
+        errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
+
+
+def prepare_values(
+    model: type[models.Model], data: dict[str, Any], errors: dict[str, list[str]]
+) -> dict[str, Any]:
+    """Trim text, parse typed values and resolve relations given as objects or ids.
+
+    ``custom_fields`` is left to its own validation; conversion problems go to ``errors``.
+    """
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key == "custom_fields":
+            continue
+        field = model._meta.get_field(key.removesuffix("_id"))
+        if field.is_relation:
+            related = _resolve_related(field, value, errors)
+            if related is not False:
+                values[field.name] = related
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None and isinstance(field, models.CharField | models.TextField):
+            value = ""
+        if isinstance(field, models.DecimalField) and isinstance(value, str):
+            # People type "12 500,50"; the stored form is a Decimal.
+            value = value.replace(" ", "").replace("\u00a0", "").replace(",", ".") or None
+        is_date = isinstance(field, models.DateField) and not isinstance(
+            field, models.DateTimeField
+        )
+        if is_date and isinstance(value, str) and value:
+            value = _parse_date(value, errors, key)
+            if value is None:
+                continue
+        try:
+            value = field.to_python(value)
+        except ValidationError as error:
+            errors.setdefault(field.name, []).extend(error.messages)
+            continue
+        values[field.name] = value
+    return values
+
+
+def _parse_date(text: str, errors: dict[str, list[str]], key: str) -> datetime.date | None:
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date
+        except ValueError:
+            continue
+    errors.setdefault(key.removesuffix("_id"), []).append(_("Enter a date such as 23.11.2026."))
+    return None
+
+
+def _resolve_related(field: models.Field, value: Any, errors: dict[str, list[str]]) -> Any:
+    """The related object for an object or a primary key; False (and an error) when missing."""
+    related_model = field.related_model
+    if value is None or value == "":
+        return None
+    if isinstance(value, related_model):
+        if getattr(value, "is_deleted", False):
+            errors.setdefault(field.name, []).append(
+                _("“%(card)s” is in the recycle bin.") % {"card": value}
+            )
+            return False
+        return value
+    if isinstance(value, models.Model):
+        errors.setdefault(field.name, []).append(_("Choose a value of the right kind."))
+        return False
+    try:
+        found = related_model._default_manager.filter(pk=int(value)).first()
+    except (TypeError, ValueError):
+        found = None
+    if found is None:
+        errors.setdefault(field.name, []).append(
+            _("There is no %(model)s with id %(id)s.")
+            % {"model": related_model._meta.verbose_name, "id": value}
+        )
+        return False
+    return found
+
+
+def check_active(card: models.Model, fields: set[str], errors: dict[str, list[str]]) -> None:
+    """A newly chosen employee, source or loss reason must still be in use."""
+    for name in ("responsible", "sales_manager", "delivery_manager", "head_of_sales"):
+        user = getattr(card, name, None) if name in fields else None
+        if user is not None and not user.is_active:
+            errors.setdefault(name, []).append(
+                _("%(user)s no longer works here; choose someone else.") % {"user": user}
+            )
+    if "source" in fields and card.source_id and not card.source.is_active:
+        errors.setdefault("source", []).append(
+            _("The source “%(source)s” is no longer used.") % {"source": card.source}
+        )
+
+
+def model_errors(card: models.Model, errors: dict[str, list[str]]) -> None:
+    """Run the model's own validation on the fields not already reported."""
+    try:
+        card.full_clean(exclude=["custom_fields", *errors])
+    except ValidationError as error:
+        merge_errors(errors, error)
+
+
+def apply_card_data(
+    card: Card,
+    data: dict[str, Any],
+    errors: dict[str, list[str]],
+    *,
+    creating: bool = False,
+    definitions: dict[str, CustomField] | None = None,
+) -> tuple[list[FieldChange], list[str]]:
+    """Set ``data`` on ``card`` (not saved); return the history changes and the changed columns.
+
+    While product rows set the amount, it cannot be typed by hand.
+    """
+    values = prepare_values(type(card), data, errors)
+    if card.amount_from_products and "amount" in values and values["amount"] != card.amount:
+        errors.setdefault("amount", []).append(
+            _("The amount is the total of the product rows; change the rows instead.")
+        )
+        values.pop("amount")
+    changes = apply_changes(card, values)
+    update_fields = [change.field for change in changes]
+    check_active(card, set(update_fields), errors)
+    if "custom_fields" in data or creating:
+        entity = entity_of(card)
+        definitions = definitions if definitions is not None else definitions_for(entity)
+        try:
+            cleaned = clean_custom_fields(
+                entity,
+                data.get("custom_fields") or {},
+                existing=None if creating else card.custom_fields,
+                definitions=definitions,
+            )
+        except ValidationError as error:
+            merge_errors(errors, error)
+        else:
+            custom_changes = custom_field_changes(
+                entity, card.custom_fields or {}, cleaned, definitions=definitions
+            )
+            if custom_changes or creating:
+                card.custom_fields = cleaned
+                changes += custom_changes
+                update_fields.append("custom_fields")
+    return changes, update_fields
+
+
+def lock_alive(card: Card, expected_version: int | None = None) -> Card:
+    """Lock the card's row for this transaction; refuse a card in the recycle bin."""
+    locked = lock_card(type(card).all_objects, card.pk, expected_version)
+    if locked.is_deleted:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [_("This card is in the recycle bin; restore it first.")]}
+        )
+    return locked
+
+
+def field_label(card_model: type[models.Model], code: str, definitions: dict) -> str:
+    if code == "contacts":
+        return _("Contacts")
+    if code == "product_rows":
+        return _("Products")
+    if code == "communications":
+        return _("Communications")
+    if code in definitions:
+        return definitions[code].label
+    return str(card_model._meta.get_field(code).verbose_name)
+
+
+def _is_filled(card: Card, code: str, related: Any) -> bool:
+    """Whether ``card`` has ``code`` filled; ``related`` holds related values about to be
+    written (they count instead of what is saved)."""
+    pending = getattr(related, code, None) if related is not None else None
+    if code in ("product_rows", "communications", "contacts") and pending is not None:
+        return bool(pending)
+    saved = card.pk is not None
+    if code == "product_rows":
+        return saved and card.product_rows.exists()
+    if code == "communications":
+        return saved and isinstance(card, Lead) and card.communications.exists()
+    if code == "contacts":
+        if isinstance(card, Deal):
+            return saved and card.contact_links.exists()
+        return card.contact_id is not None
+    field = type(card)._meta.get_field(code)
+    value = getattr(card, field.attname)
+    if code == "amount":
+        return value is not None and Decimal(value) > 0
+    return not is_empty(value)
+
+
+def known_required_codes(entity: str, definitions: dict[str, CustomField]) -> set[str]:
+    """Every code a stage of ``entity`` may list as required."""
+    model = Lead if entity == EntityType.LEAD else Deal
+    standard = {
+        field.name
+        for field in model._meta.concrete_fields
+        if field.editable
+        and field.name
+        not in {"id", "stage", "stage_changed_at", "custom_fields", "amount_from_products"}
+    }
+    return standard | set(RELATED_REQUIRED_FIELDS[entity]) | set(definitions)
+
+
+def missing_required(
+    card: Card, stage: Stage, *, related: Any = None, only: set[str] | None = None
+) -> dict[str, list[str]]:
+    """One error per required field of ``stage`` that ``card`` has empty, named by its label.
+
+    ``only`` limits the check to those codes (an edit may not empty a required field, but is
+    not blocked by fields it did not touch).
+    """
+    if not stage.required_fields:
+        return {}
+    entity = entity_of(card)
+    definitions = definitions_for(entity)
+    known = known_required_codes(entity, definitions)
+    missing: dict[str, list[str]] = {}
+    for code in stage.required_fields:
+        # A stage may still list a field that was since removed; it no longer blocks anyone.
+        if code not in known or (only is not None and code not in only):
+            continue
+        filled = (
+            not is_empty((card.custom_fields or {}).get(code))
+            if code in definitions
+            else _is_filled(card, code, related)
+        )
+        if not filled:
+            label = field_label(type(card), code, definitions)
+            missing[code] = [
+                _("Fill in “%(field)s” to move the card to “%(stage)s”.")
+                % {"field": label, "stage": stage.name}
+            ]
+    return missing
+
+
+def actor_id(actor) -> int | None:
+    return getattr(actor, "pk", None)
