@@ -35,7 +35,7 @@ def prepare_values(
     for key, value in data.items():
         if key == "custom_fields":
             continue
-        field = model._meta.get_field(key.removesuffix("_id"))
+        field: Any = model._meta.get_field(key.removesuffix("_id"))
         if field.is_relation:
             related = _resolve_related(field, value, errors)
             if related is not False:
@@ -60,7 +60,7 @@ def prepare_values(
     return values
 
 
-def _resolve_related(field: models.Field, value: Any, errors: dict[str, list[str]]) -> Any:
+def _resolve_related(field: Any, value: Any, errors: dict[str, list[str]]) -> Any:
     """The related object for an object or a primary key; False (and an error) when missing.
 
     Resolving here, before the value is set, keeps history display and full_clean from
@@ -87,7 +87,7 @@ def _resolve_related(field: models.Field, value: Any, errors: dict[str, list[str
     return found
 
 
-def check_active(card: models.Model, fields: set[str], errors: dict[str, list[str]]) -> None:
+def check_active(card: Any, fields: set[str], errors: dict[str, list[str]]) -> None:
     """A newly chosen responsible or source must still be in use."""
     if "responsible" in fields and card.responsible_id and not card.responsible.is_active:
         errors.setdefault("responsible", []).append(

@@ -1,5 +1,6 @@
 """Phones, e-mails, websites and messengers of any card (lead, contact, company)."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -17,7 +18,7 @@ from voronka.core.normalization import (
     normalize_url,
 )
 
-_NORMALIZERS = {
+_NORMALIZERS: dict[str, Callable[[str], str | None]] = {
     CommunicationKind.PHONE: normalize_phone,
     CommunicationKind.EMAIL: normalize_email,
     CommunicationKind.WEB: normalize_url,

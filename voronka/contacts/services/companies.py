@@ -108,11 +108,11 @@ def addresses_clean(items: list[dict[str, Any]]) -> list[CompanyAddress]:
             )
             continue
         address = CompanyAddress(**values)
-        error = model_errors(address, exclude=["company"])
-        if error is not None:
+        model_error = model_errors(address, exclude=["company"])
+        if model_error is not None:
             problems.extend(
                 _("Address %(number)d: %(problem)s") % {"number": number, "problem": message}
-                for message in error.messages
+                for message in model_error.messages
             )
             continue
         rows.append(address)
@@ -290,20 +290,20 @@ def company_create(
             addresses=addresses,
             bank_accounts=bank_accounts,
         )
-        error = model_errors(company, exclude=["custom_fields", *errors])
-        if error is not None:
-            merge_errors(errors, error)
+        model_error = model_errors(company, exclude=["custom_fields", *errors])
+        if model_error is not None:
+            merge_errors(errors, model_error)
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)
 
         company.save()
         communications_set(card=company, items=communications or [], creating=True)
-        for row in address_rows or []:
-            row.company = company
+        for address in address_rows or []:
+            address.company = company
         CompanyAddress.objects.bulk_create(address_rows or [])
-        for row in bank_rows or []:
-            row.company = company
+        for account in bank_rows or []:
+            account.company = company
         BankAccount.objects.bulk_create(bank_rows or [])
         record_created(actor=actor, card=company)
         publish(CompanyCreated(actor_id=getattr(actor, "pk", None), company_id=company.pk))
@@ -311,7 +311,7 @@ def company_create(
 
 
 def _lock_alive(company: Company, expected_version: int | None = None) -> Company:
-    company = lock_card(Company.all_objects, company.pk, expected_version)
+    company = lock_card(Company.all_objects.all(), company.pk, expected_version)
     if company.is_deleted:
         raise ValidationError(
             {NON_FIELD_ERRORS: [_("This company is in the recycle bin; restore it first.")]}
@@ -373,9 +373,9 @@ def company_update(
             addresses=addresses,
             bank_accounts=bank_accounts,
         )
-        error = model_errors(company, exclude=["custom_fields", *errors])
-        if error is not None:
-            merge_errors(errors, error)
+        model_error = model_errors(company, exclude=["custom_fields", *errors])
+        if model_error is not None:
+            merge_errors(errors, model_error)
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)
@@ -403,7 +403,7 @@ def company_update(
 def company_delete(*, actor, company: Company) -> Company:
     """Move a company to the recycle bin; contacts stay linked for a restore."""
     with transaction.atomic():
-        company = lock_card(Company.all_objects, company.pk)
+        company = lock_card(Company.all_objects.all(), company.pk)
         if company.is_deleted:
             return company
         company.deleted_at = timezone.now()
@@ -417,7 +417,7 @@ def company_delete(*, actor, company: Company) -> Company:
 def company_restore(*, actor, company: Company) -> Company:
     """Bring a company back from the recycle bin with its links and history."""
     with transaction.atomic():
-        company = lock_card(Company.all_objects, company.pk)
+        company = lock_card(Company.all_objects.all(), company.pk)
         if not company.is_deleted:
             return company
         company.deleted_at = None

@@ -167,9 +167,9 @@ def contact_create(
         except ValidationError as error:
             merge_errors(errors, error)
         links = _clean_company_links(company_links, errors)
-        error = model_errors(contact, exclude=["custom_fields", *errors])
-        if error is not None:
-            merge_errors(errors, error)
+        model_error = model_errors(contact, exclude=["custom_fields", *errors])
+        if model_error is not None:
+            merge_errors(errors, model_error)
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)
@@ -187,7 +187,7 @@ def contact_create(
 
 
 def _lock_alive(contact: Contact, expected_version: int | None = None) -> Contact:
-    contact = lock_card(Contact.all_objects, contact.pk, expected_version)
+    contact = lock_card(Contact.all_objects.all(), contact.pk, expected_version)
     if contact.is_deleted:
         raise ValidationError(
             {NON_FIELD_ERRORS: [_("This contact is in the recycle bin; restore it first.")]}
@@ -243,9 +243,9 @@ def contact_update(
                 communications_clean(communications)
             except ValidationError as error:
                 merge_errors(errors, error)
-        error = model_errors(contact, exclude=["custom_fields", *errors])
-        if error is not None:
-            merge_errors(errors, error)
+        model_error = model_errors(contact, exclude=["custom_fields", *errors])
+        if model_error is not None:
+            merge_errors(errors, model_error)
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)
@@ -364,7 +364,7 @@ def contact_unlink_company(*, actor, contact: Contact, company: Company) -> None
 def contact_delete(*, actor, contact: Contact) -> Contact:
     """Move a contact to the recycle bin; its links and history stay for a restore."""
     with transaction.atomic():
-        contact = lock_card(Contact.all_objects, contact.pk)
+        contact = lock_card(Contact.all_objects.all(), contact.pk)
         if contact.is_deleted:
             return contact
         contact.deleted_at = timezone.now()
@@ -378,7 +378,7 @@ def contact_delete(*, actor, contact: Contact) -> Contact:
 def contact_restore(*, actor, contact: Contact) -> Contact:
     """Bring a contact back from the recycle bin with its links, communications and history."""
     with transaction.atomic():
-        contact = lock_card(Contact.all_objects, contact.pk)
+        contact = lock_card(Contact.all_objects.all(), contact.pk)
         if not contact.is_deleted:
             return contact
         contact.deleted_at = None
