@@ -239,6 +239,10 @@ def _is_filled(card: Card, code: str, related: Any) -> bool:
     field = type(card)._meta.get_field(code)
     value = getattr(card, field.attname)
     if code == "amount":
+        rows = getattr(related, "product_rows", None)
+        if rows:
+            # Rows about to be written set the amount to their total.
+            value = sum((row.subtotal for row in rows), Decimal(0))
         return value is not None and Decimal(value) > 0
     return not is_empty(value)
 
