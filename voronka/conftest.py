@@ -13,6 +13,12 @@ def _english_messages():
         yield
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Argon2 is slow on purpose; tests that create users don't need it to be."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def department(db):
     return DepartmentFactory(name="Отдел продаж")

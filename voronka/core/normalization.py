@@ -19,7 +19,9 @@ def normalize_phone(raw: str, region: str | None = None) -> str | None:
     region = region or settings.PHONE_DEFAULT_REGION
     digits = _NON_DIGITS.sub("", text)
     # Russian habits: a leading 8 is the trunk prefix, ten bare digits are a number without it.
-    if region == "RU" and not text.startswith("+"):
+    if text.startswith("00"):  # the international prefix most of the world dials instead of +
+        text = "+" + digits[2:]
+    elif region == "RU" and not text.startswith("+"):
         if len(digits) == 11 and digits[0] in "78":
             text = "+7" + digits[1:]
         elif len(digits) == 10:
@@ -28,7 +30,9 @@ def normalize_phone(raw: str, region: str | None = None) -> str | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(number):
+    # "Valid" (a real numbering range), not merely "possible" (a plausible length): random digit
+    # strings must not become someone's phone and match them as a duplicate.
+    if not phonenumbers.is_valid_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
