@@ -47,6 +47,8 @@ def absence_create(
     """Record an absence; overlapping absences of one employee are refused."""
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The absence cannot end before it starts.")})
+    # Lock the employee so two simultaneous requests cannot both pass the overlap check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
     overlapping = Absence.objects.filter(user=user, starts_on__lte=ends_on, ends_on__gte=starts_on)
     if overlapping.exists():
         raise ValidationError(
