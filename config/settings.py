@@ -1,5 +1,7 @@
 """Voronka settings: everything that differs between machines comes from the environment."""
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -78,8 +80,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     # Tests run on a file like production: an in-memory shared-cache database answers a second
     # writer with "table is locked" at once instead of waiting, so races could not be tested.
+    # One file per process, so test runs started side by side never share a database.
     DATABASES["default"].setdefault("TEST", {}).setdefault(
-        "NAME", str(VAR_DIR / "test-voronka.sqlite3")
+        "NAME", str(Path(tempfile.gettempdir()) / f"voronka-test-{os.getpid()}.sqlite3")
     )
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
