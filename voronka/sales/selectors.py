@@ -144,14 +144,14 @@ def _board(model, stages: list[Stage], per_stage: int, related: tuple[str, ...])
         model.objects.filter(stage_id__in=stage_ids)
         .select_related(*related)
         .annotate(
-            position=Window(
+            board_position=Window(
                 RowNumber(),
                 partition_by=[F("stage_id")],
                 order_by=[F("created_at").desc(), F("id").desc()],
             )
         )
-        .filter(position__lte=per_stage)
-        .order_by("stage_id", "position")
+        .filter(board_position__lte=per_stage)
+        .order_by("stage_id", "board_position")
     )
     by_stage: dict[int, list] = defaultdict(list)
     for card in cards:

@@ -1,0 +1,185 @@
+from decimal import Decimal
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from voronka.contacts.models import Communication
+from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
+from voronka.sales.models import Deal, DealContact, Lead, PipelineEntity
+from voronka.sales.selectors import (
+    deal_board,
+    deal_list,
+    lead_board,
+    lead_list,
+    pipelines_summary,
+)
+from voronka.sales.tests.factories import PipelineFactory, stage_of
+
+pytestmark = pytest.mark.django_db
+
+
+def make_deals(count, *, pipeline, responsible, stage_code="new", **values):
+    stage = stage_of(pipeline, stage_code)
+    return Deal.objects.bulk_create(
+        Deal(
+            title=f"Сделка {number}",
+            pipeline=pipeline,
+            stage=stage,
+            responsible=responsible,
+            amount=Decimal("100.00"),
+            **values,
+        )
+        for number in range(count)
+    )
+
+
+def make_leads(count, *, stage, responsible):
+    leads = Lead.objects.bulk_create(
+        Lead(title=f"Лид {number}", stage=stage, responsible=responsible, amount=Decimal(10))
+        for number in range(count)
+    )
+    lead_type = ContentType.objects.get_for_model(Lead)
+    Communication.objects.bulk_create(
+        Communication(
+            card_type=lead_type,
+            card_id=lead.pk,
+            kind="phone",
+            value=f"+7912{lead.pk:07d}",
+            value_normalized=f"+7912{lead.pk:07d}",
+        )
+        for lead in leads
+    )
+    return leads
+
+
+def with_contacts(deals):
+    contact_type = ContentType.objects.get_for_model(ContactFactory._meta.model)
+    for deal in deals:
+        contact = ContactFactory(responsible=deal.responsible)
+        DealContact.objects.create(deal=deal, contact=contact, is_primary=True)
+        DealContact.objects.create(deal=deal, contact=ContactFactory(responsible=deal.responsible))
+        Communication.objects.create(
+            card_type=contact_type,
+            card_id=contact.pk,
+            kind="email",
+            value=f"c{contact.pk}@example.ru",
+            value_normalized=f"c{contact.pk}@example.ru",
+        )
+
+
+@pytest.mark.parametrize("count", [3, 50])
+def test_deal_list_costs_three_queries_whatever_the_row_count(
+    manager, count, django_assert_num_queries
+):
+    pipeline = PipelineFactory.with_stages()
+    company = CompanyFactory()
+    deals = make_deals(count, pipeline=pipeline, responsible=manager, company=company)
+    with_contacts(deals)
+
+    with django_assert_num_queries(3):
+        rows = deal_list(user=manager, pipeline=pipeline)
+        for deal in rows:
+            str(deal.stage), str(deal.responsible), str(deal.company), str(deal.pipeline)
+            assert deal.primary_contact is not None
+            [email] = deal.primary_contact.communications.all()
+    assert len(rows) == count
+    assert email.kind == "email"
+
+
+@pytest.mark.parametrize("count", [3, 50])
+def test_lead_list_costs_two_queries_whatever_the_row_count(
+    manager, count, django_assert_num_queries
+):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    make_leads(count, stage=stage_of(pipeline, "new"), responsible=manager)
+
+    with django_assert_num_queries(2):
+        rows = lead_list(user=manager, pipeline=pipeline)
+        for lead in rows:
+            str(lead.stage), str(lead.responsible), lead.company, lead.contact
+            assert len(lead.communications.all()) == 1
+    assert len(rows) == count
+
+
+def test_lists_filter_by_stage_and_search(manager):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    leads = make_leads(3, stage=stage_of(pipeline, "new"), responsible=manager)
+    Lead.objects.filter(pk=leads[0].pk).update(
+        stage=stage_of(pipeline, "in_progress"), company_title="ООО Металлист"
+    )
+    assert [
+        lead.pk for lead in lead_list(user=manager, stage=stage_of(pipeline, "in_progress"))
+    ] == [leads[0].pk]
+    assert [lead.pk for lead in lead_list(user=manager, search="Металлист")] == [leads[0].pk]
+    phone = f"8 912 {leads[1].pk:07d}"
+    assert [lead.pk for lead in lead_list(user=manager, search=phone)] == [leads[1].pk]
+
+    deals = make_deals(2, pipeline=PipelineFactory.with_stages(), responsible=manager)
+    assert [deal.pk for deal in deal_list(user=manager, search="Сделка 1")] == [deals[1].pk]
+
+
+def test_lists_leave_out_the_recycle_bin(manager):
+    deals = make_deals(2, pipeline=PipelineFactory.with_stages(), responsible=manager)
+    Deal.objects.filter(pk=deals[0].pk).update(deleted_at="2026-01-01T00:00:00Z")
+    assert [deal.pk for deal in deal_list(user=manager)] == [deals[1].pk]
+
+
+def test_deal_board_is_three_queries_for_hundreds_of_deals(manager, django_assert_num_queries):
+    pipeline = PipelineFactory.with_stages()
+    make_deals(150, pipeline=pipeline, responsible=manager, stage_code="new")
+    make_deals(120, pipeline=pipeline, responsible=manager, stage_code="in_progress")
+    make_deals(5, pipeline=pipeline, responsible=manager, stage_code="won", currency="USD")
+    make_deals(3, pipeline=PipelineFactory.with_stages(), responsible=manager)
+
+    with django_assert_num_queries(3):
+        columns = deal_board(user=manager, pipeline=pipeline, per_stage=20)
+        for column in columns:
+            for deal in column.cards:
+                str(deal.responsible), deal.company
+
+    by_code = {column.stage.code: column for column in columns}
+    assert [column.stage.code for column in columns] == ["new", "in_progress", "won", "lost"]
+    assert (by_code["new"].count, len(by_code["new"].cards)) == (150, 20)
+    assert by_code["new"].sums == {"RUB": Decimal("15000.00")}
+    assert (by_code["in_progress"].count, len(by_code["in_progress"].cards)) == (120, 20)
+    assert by_code["won"].sums == {"USD": Decimal("500.00")}
+    assert (by_code["lost"].count, by_code["lost"].cards, by_code["lost"].sums) == (0, [], {})
+
+
+def test_board_cards_are_the_newest_first(manager):
+    pipeline = PipelineFactory.with_stages()
+    deals = make_deals(30, pipeline=pipeline, responsible=manager)
+    [column, *_] = deal_board(user=manager, pipeline=pipeline, per_stage=5)
+    # Equal creation times fall back to the newest id.
+    expected = sorted(deals, key=lambda deal: (deal.created_at, deal.pk), reverse=True)[:5]
+    assert [deal.pk for deal in column.cards] == [deal.pk for deal in expected]
+
+
+def test_lead_board_is_three_queries(manager, django_assert_num_queries):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    make_leads(200, stage=stage_of(pipeline, "new"), responsible=manager)
+    with django_assert_num_queries(3):
+        columns = lead_board(user=manager, pipeline=pipeline, per_stage=10)
+        for column in columns:
+            for lead in column.cards:
+                str(lead.responsible)
+    assert (columns[0].count, len(columns[0].cards)) == (200, 10)
+    assert columns[0].sums == {"RUB": Decimal("2000.00")}
+
+
+def test_pipelines_summary_is_four_queries_whatever_the_pipeline_count(
+    manager, django_assert_num_queries
+):
+    lead_pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    make_leads(4, stage=stage_of(lead_pipeline, "new"), responsible=manager)
+    deal_pipelines = [PipelineFactory.with_stages() for _ in range(3)]
+    for pipeline in deal_pipelines:
+        make_deals(2, pipeline=pipeline, responsible=manager, stage_code="in_progress")
+
+    with django_assert_num_queries(4):
+        summaries = pipelines_summary(user=manager)
+
+    assert [summary.pipeline for summary in summaries] == [lead_pipeline, *deal_pipelines]
+    assert summaries[0].columns[0].count == 4
+    assert [column.count for column in summaries[1].columns] == [0, 2, 0, 0]
+    assert summaries[1].columns[1].sums == {"RUB": Decimal("200.00")}
