@@ -1,7 +1,8 @@
 """Input handling and card rules shared by the lead and deal services."""
 
+import contextlib
 import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -91,6 +92,10 @@ def prepare_values(
         except ValidationError as error:
             errors.setdefault(field.name, []).extend(error.messages)
             continue
+        if isinstance(value, Decimal) and value.is_finite():
+            # "1500" is stored and shown in history as 1500.00, like the column holds it.
+            with contextlib.suppress(InvalidOperation):
+                value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
         values[field.name] = value
     return values
 

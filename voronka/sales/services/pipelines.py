@@ -151,6 +151,10 @@ def pipeline_create(
     check_editable(data, PIPELINE_FIELDS)
     with transaction.atomic():
         pipeline = Pipeline(**data)
+        if pipeline.is_default:
+            Pipeline.objects.filter(entity=pipeline.entity, is_default=True).update(
+                is_default=False
+            )
         pipeline.full_clean()
         if stages is None:
             stages = [
@@ -158,10 +162,6 @@ def pipeline_create(
                 for code, name, kind, color in MINIMAL_STAGES
             ]
         _check_kinds([stage.get("kind") for stage in stages])
-        if pipeline.is_default:
-            Pipeline.objects.filter(entity=pipeline.entity, is_default=True).update(
-                is_default=False
-            )
         pipeline.save()
         for position, stage_data in enumerate(stages):
             stage_create(
