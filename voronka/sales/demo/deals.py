@@ -1,6 +1,7 @@
 """Deals in the three directions: projects, support and complaints."""
 
 import datetime
+from collections import deque
 from decimal import Decimal
 
 from voronka.sales.demo.cards import (
@@ -44,7 +45,7 @@ class DealMaker:
         self.pipeline_weights = [weight for _code, weight in PIPELINE_WEIGHTS]
         self.project_products = [p for p in context.products if p.sku.startswith(PROJECT_SKUS)]
         self.support_products = [p for p in context.products if p.sku.startswith(SUPPORT_SKUS)]
-        self.converted = list(context.converted_leads)
+        self.converted = deque(context.converted_leads)
         self.contract_number = 0
 
     def run(self, count: int) -> None:
@@ -62,7 +63,7 @@ class DealMaker:
         """Company, primary contact, creation time and fields inherited from a lead, if any."""
         rng, context = self.rng, self.context
         if code == "projects" and self.converted:
-            lead: ConvertedLead = self.converted.pop(0)
+            lead: ConvertedLead = self.converted.popleft()
             # Conversion creates the deal at the moment the lead closes as won.
             created_at = lead.converted_at
             inherited = {
