@@ -15,6 +15,7 @@ from voronka.sales import events
 from voronka.sales.models import Deal, Lead, LossReason, Pipeline, Stage, StageKind, StageTransition
 from voronka.sales.services.common import (
     Card,
+    CardT,
     actor_id,
     apply_card_data,
     check_editable,
@@ -55,7 +56,7 @@ def _set_closing(card: Card, stage: Stage, now) -> None:
 
 
 def _loss_changes(
-    card: Card,
+    card: CardT,
     stage: Stage,
     loss_reason: LossReason | None,
     loss_comment: str,
@@ -122,12 +123,12 @@ def _stage_event(card: Card, actor, old_stage: Stage, old_pipeline_id: int | Non
 def card_create(
     *,
     actor,
-    card: Card,
+    card: CardT,
     data: dict[str, Any],
     editable: frozenset[str],
     resolve_stage,
     related: dict[str, Any],
-) -> Card:
+) -> CardT:
     """Validate and save a new card. ``resolve_stage(card, errors)`` sets its stage (and
     pipeline) once ``data`` is applied; every problem is reported in one ValidationError."""
     check_editable(data, editable)
@@ -173,12 +174,12 @@ def _changed_codes(changes: list[FieldChange]) -> set[str]:
 def card_update(
     *,
     actor,
-    card: Card,
+    card: CardT,
     data: dict[str, Any],
     editable: frozenset[str],
     related: dict[str, Any],
     expected_version: int | None,
-) -> Card:
+) -> CardT:
     """Change a card's fields and related values; one history row per changed field.
 
     A field the current stage requires cannot be emptied. An edit that changes nothing writes
@@ -210,7 +211,7 @@ def card_update(
 def card_move(
     *,
     actor,
-    card: Card,
+    card: CardT,
     stage: Stage,
     data: dict[str, Any] | None,
     editable: frozenset[str],
@@ -218,7 +219,7 @@ def card_move(
     loss_comment: str,
     expected_version: int | None,
     pipeline: Pipeline | None = None,
-) -> Card:
+) -> CardT:
     """Move a card to ``stage`` (of ``pipeline`` for a deal changing pipelines).
 
     ``data`` may fill the target stage's required fields in the same step (the keys of the
@@ -296,7 +297,7 @@ def card_move(
     return card
 
 
-def card_delete(*, actor, card: Card) -> Card:
+def card_delete(*, actor, card: CardT) -> CardT:
     """Move a card to the recycle bin; its rows and history stay for a restore."""
     with transaction.atomic():
         card = lock_card(type(card).all_objects, card.pk)
@@ -313,7 +314,7 @@ def card_delete(*, actor, card: Card) -> Card:
     return card
 
 
-def card_restore(*, actor, card: Card) -> Card:
+def card_restore(*, actor, card: CardT) -> CardT:
     """Bring a card back from the recycle bin with its rows and history."""
     with transaction.atomic():
         card = lock_card(type(card).all_objects, card.pk)

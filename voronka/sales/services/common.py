@@ -3,7 +3,7 @@
 import contextlib
 import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
@@ -21,6 +21,8 @@ from voronka.customization.validation import (
 from voronka.sales.models import Deal, Lead, Stage
 
 Card = Lead | Deal
+# The same card type in and out: a service given a Lead returns a Lead.
+CardT = TypeVar("CardT", Lead, Deal)
 
 # Required-field codes that are not model columns, with the label the user sees.
 RELATED_REQUIRED_FIELDS = {
@@ -204,7 +206,7 @@ def apply_card_data(
     return changes, update_fields
 
 
-def lock_alive(card: Card, expected_version: int | None = None) -> Card:
+def lock_alive(card: CardT, expected_version: int | None = None) -> CardT:
     """Lock the card's row for this transaction; refuse a card in the recycle bin."""
     locked = lock_card(type(card).all_objects, card.pk, expected_version)
     if locked.is_deleted:
