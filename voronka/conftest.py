@@ -7,8 +7,10 @@ from voronka.staff.tests.factories import DepartmentFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _english_messages():
-    """Tests read messages in English unless a test switches the language itself."""
+def _english_messages(settings):
+    """Tests read messages in English unless a test asks for Russian itself
+    (``translation.override("ru")`` or a request with ``Accept-Language: ru``)."""
+    settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
 

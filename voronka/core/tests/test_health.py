@@ -35,11 +35,3 @@ def test_pages_other_than_health_require_sign_in(client):
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
-
-
-def test_login_page_speaks_russian_by_default(client):
-    from django.utils import translation
-
-    with translation.override(None):
-        response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="")
-    assert response.status_code == 200
