@@ -14,14 +14,7 @@ from voronka.contacts.events import (
     CompanyUpdated,
 )
 from voronka.contacts.models import AddressKind, BankAccount, Company, CompanyAddress
-from voronka.contacts.services.common import (
-    check_active,
-    check_editable,
-    list_change,
-    merge_errors,
-    model_errors,
-    prepare_values,
-)
+from voronka.contacts.services.common import list_change
 from voronka.contacts.services.communications import communications_clean, communications_set
 from voronka.contacts.validators import (
     clean_company_requisites,
@@ -32,6 +25,13 @@ from voronka.contacts.validators import (
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_card, save_new_version
 from voronka.core.events import publish
+from voronka.core.inputs import (
+    check_active,
+    check_editable,
+    merge_errors,
+    model_errors,
+    prepare_values,
+)
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
     clean_custom_fields,
@@ -108,11 +108,13 @@ def addresses_clean(items: list[dict[str, Any]]) -> list[CompanyAddress]:
             )
             continue
         address = CompanyAddress(**values)
-        model_error = model_errors(address, exclude=["company"])
-        if model_error is not None:
+        address_errors: dict[str, list[str]] = {}
+        model_errors(address, address_errors, exclude=["company"])
+        if address_errors:
             problems.extend(
                 _("Address %(number)d: %(problem)s") % {"number": number, "problem": message}
-                for message in model_error.messages
+                for messages in address_errors.values()
+                for message in messages
             )
             continue
         rows.append(address)
@@ -290,9 +292,7 @@ def company_create(
             addresses=addresses,
             bank_accounts=bank_accounts,
         )
-        model_error = model_errors(company, exclude=["custom_fields", *errors])
-        if model_error is not None:
-            merge_errors(errors, model_error)
+        model_errors(company, errors, exclude=["custom_fields"])
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)
@@ -373,9 +373,7 @@ def company_update(
             addresses=addresses,
             bank_accounts=bank_accounts,
         )
-        model_error = model_errors(company, exclude=["custom_fields", *errors])
-        if model_error is not None:
-            merge_errors(errors, model_error)
+        model_errors(company, errors, exclude=["custom_fields"])
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)

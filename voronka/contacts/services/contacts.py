@@ -14,17 +14,17 @@ from voronka.contacts.events import (
     ContactUpdated,
 )
 from voronka.contacts.models import Company, Contact, ContactCompany
-from voronka.contacts.services.common import (
+from voronka.contacts.services.communications import communications_clean, communications_set
+from voronka.core.changes import FieldChange, apply_changes
+from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.events import publish
+from voronka.core.inputs import (
     check_active,
     check_editable,
     merge_errors,
     model_errors,
     prepare_values,
 )
-from voronka.contacts.services.communications import communications_clean, communications_set
-from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import lock_card, save_new_version
-from voronka.core.events import publish
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
     clean_custom_fields,
@@ -167,9 +167,7 @@ def contact_create(
         except ValidationError as error:
             merge_errors(errors, error)
         links = _clean_company_links(company_links, errors)
-        model_error = model_errors(contact, exclude=["custom_fields", *errors])
-        if model_error is not None:
-            merge_errors(errors, model_error)
+        model_errors(contact, errors, exclude=["custom_fields"])
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)
@@ -243,9 +241,7 @@ def contact_update(
                 communications_clean(communications)
             except ValidationError as error:
                 merge_errors(errors, error)
-        model_error = model_errors(contact, exclude=["custom_fields", *errors])
-        if model_error is not None:
-            merge_errors(errors, model_error)
+        model_errors(contact, errors, exclude=["custom_fields"])
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)

@@ -103,7 +103,7 @@ class TestContactCreate:
     def test_wrong_date_is_named(self, manager):
         with pytest.raises(ValidationError) as error:
             create(manager, birthday="31.02.1980")
-        assert error.value.message_dict["birthday"] == ["Enter a date such as 23.11.1980."]
+        assert error.value.message_dict["birthday"] == ["Enter a date such as 23.11.2026."]
 
     def test_custom_fields_are_validated_and_stored(self, manager):
         CustomField.objects.create(

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_card, save_new_version
 from voronka.core.events import publish
+from voronka.core.inputs import check_editable, model_errors
 from voronka.sales import events
 from voronka.sales.models import Deal, Lead, LossReason, Pipeline, Stage, StageKind, StageTransition
 from voronka.sales.services.common import (
@@ -18,10 +19,8 @@ from voronka.sales.services.common import (
     CardT,
     actor_id,
     apply_card_data,
-    check_editable,
     lock_alive,
     missing_required,
-    model_errors,
 )
 from voronka.sales.services.related import clean_related, write_related
 from voronka.timeline.models import EntryKind
@@ -145,7 +144,7 @@ def card_create(
         writes = clean_related(card, errors, **related)
         if card.stage_id is not None:
             _add_missing(errors, missing_required(card, card.stage, related=writes))
-        model_errors(card, errors)
+        model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
         now = timezone.now()
@@ -193,7 +192,7 @@ def card_update(
         writes = clean_related(card, errors, **related)
         touched = _changed_codes(changes) | {k for k, v in related.items() if v is not None}
         _add_missing(errors, missing_required(card, card.stage, related=writes, only=touched))
-        model_errors(card, errors)
+        model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
         related_changes, related_fields = write_related(card, writes)
@@ -256,7 +255,7 @@ def card_move(
         update_fields += [change.field for change in loss_changes]
         writes = clean_related(card, errors, **related)
         _add_missing(errors, missing_required(card, stage, related=writes))
-        model_errors(card, errors)
+        model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
         related_changes, related_fields = write_related(card, writes)

@@ -1,8 +1,6 @@
 """Input handling and card rules shared by the lead and deal services."""
 
-import contextlib
-import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -11,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_card
+from voronka.core.inputs import check_active, merge_errors, prepare_values
 from voronka.customization.models import CustomField, EntityType
 from voronka.customization.validation import (
     clean_custom_fields,
@@ -33,133 +32,6 @@ RELATED_REQUIRED_FIELDS = {
 
 def entity_of(card: Card) -> str:
     return EntityType.LEAD if isinstance(card, Lead) else EntityType.DEAL
-
-
-def check_editable(data: dict[str, Any], editable: frozenset[str]) -> None:
-    """Refuse keys a service does not edit, naming each one."""
-    if not isinstance(data, dict):
-        raise ValidationError({"data": _("The card data must be an object.")})
-    unknown = sorted(key for key in data if key not in editable)
-    if unknown:
-        raise ValidationError(
-            {
-                key: _("The field “%(field)s” cannot be set here.") % {"field": key}
-                for key in unknown
-            }
-        )
-
-
-def merge_errors(errors: dict[str, list[str]], error: ValidationError) -> None:
-    """Add the messages of ``error`` to ``errors`` (keyed by field, ``__all__`` when unkeyed)."""
-    if hasattr(error, "error_dict"):
-        for key, messages in error.message_dict.items():
-            errors.setdefault(key, []).extend(messages)
-    else:
-        errors.setdefault(NON_FIELD_ERRORS, []).extend(error.messages)
-
-
-def prepare_values(
-    model: type[models.Model], data: dict[str, Any], errors: dict[str, list[str]]
-) -> dict[str, Any]:
-    """Trim text, parse typed values and resolve relations given as objects or ids.
-
-    ``custom_fields`` is left to its own validation; conversion problems go to ``errors``.
-    """
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "custom_fields":
-            continue
-        field = model._meta.get_field(key.removesuffix("_id"))
-        if field.is_relation:
-            related = _resolve_related(field, value, errors)
-            if related is not False:
-                values[field.name] = related
-            continue
-        if isinstance(value, str):
-            value = value.strip()
-        if value is None and isinstance(field, models.CharField | models.TextField):
-            value = ""
-        if isinstance(field, models.DecimalField) and isinstance(value, str):
-            # People type "12 500,50"; the stored form is a Decimal.
-            value = value.replace(" ", "").replace("\u00a0", "").replace(",", ".") or None
-        is_date = isinstance(field, models.DateField) and not isinstance(
-            field, models.DateTimeField
-        )
-        if is_date and isinstance(value, str) and value:
-            value = _parse_date(value, errors, key)
-            if value is None:
-                continue
-        try:
-            value = field.to_python(value)
-        except ValidationError as error:
-            errors.setdefault(field.name, []).extend(error.messages)
-            continue
-        if isinstance(value, Decimal) and value.is_finite():
-            # "1500" is stored and shown in history as 1500.00, like the column holds it.
-            with contextlib.suppress(InvalidOperation):
-                value = value.quantize(Decimal(1).scaleb(-field.decimal_places))
-        values[field.name] = value
-    return values
-
-
-def _parse_date(text: str, errors: dict[str, list[str]], key: str) -> datetime.date | None:
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return datetime.datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a date
-        except ValueError:
-            continue
-    errors.setdefault(key.removesuffix("_id"), []).append(_("Enter a date such as 23.11.2026."))
-    return None
-
-
-def _resolve_related(field: models.Field, value: Any, errors: dict[str, list[str]]) -> Any:
-    """The related object for an object or a primary key; False (and an error) when missing."""
-    related_model = field.related_model
-    if value is None or value == "":
-        return None
-    if isinstance(value, related_model):
-        if getattr(value, "is_deleted", False):
-            errors.setdefault(field.name, []).append(
-                _("“%(card)s” is in the recycle bin.") % {"card": value}
-            )
-            return False
-        return value
-    if isinstance(value, models.Model):
-        errors.setdefault(field.name, []).append(_("Choose a value of the right kind."))
-        return False
-    try:
-        found = related_model._default_manager.filter(pk=int(value)).first()
-    except (TypeError, ValueError):
-        found = None
-    if found is None:
-        errors.setdefault(field.name, []).append(
-            _("There is no %(model)s with id %(id)s.")
-            % {"model": related_model._meta.verbose_name, "id": value}
-        )
-        return False
-    return found
-
-
-def check_active(card: models.Model, fields: set[str], errors: dict[str, list[str]]) -> None:
-    """A newly chosen employee, source or loss reason must still be in use."""
-    for name in ("responsible", "sales_manager", "delivery_manager", "head_of_sales"):
-        user = getattr(card, name, None) if name in fields else None
-        if user is not None and not user.is_active:
-            errors.setdefault(name, []).append(
-                _("%(user)s no longer works here; choose someone else.") % {"user": user}
-            )
-    if "source" in fields and card.source_id and not card.source.is_active:
-        errors.setdefault("source", []).append(
-            _("The source “%(source)s” is no longer used.") % {"source": card.source}
-        )
-
-
-def model_errors(card: models.Model, errors: dict[str, list[str]]) -> None:
-    """Run the model's own validation on the fields not already reported."""
-    try:
-        card.full_clean(exclude=["custom_fields", *errors])
-    except ValidationError as error:
-        merge_errors(errors, error)
 
 
 def apply_card_data(

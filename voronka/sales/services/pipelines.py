@@ -7,9 +7,10 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from voronka.core.inputs import check_editable
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, Stage, StageKind
-from voronka.sales.services.common import check_editable, known_required_codes
+from voronka.sales.services.common import known_required_codes
 
 PIPELINE_FIELDS = frozenset({"entity", "name", "sort", "is_default"})
 STAGE_FIELDS = frozenset(

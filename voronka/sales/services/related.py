@@ -10,8 +10,9 @@ from django.utils.translation import gettext as _
 from voronka.contacts.models import Communication, Contact
 from voronka.contacts.services import communications_clean, communications_set
 from voronka.core.changes import FieldChange
+from voronka.core.inputs import merge_errors
 from voronka.sales.models import Deal, DealContact, Lead, ProductRow
-from voronka.sales.services.common import Card, merge_errors
+from voronka.sales.services.common import Card
 from voronka.sales.services.products import product_rows_clean, write_product_rows
 
 
