@@ -9,7 +9,9 @@ from voronka.core.exceptions import ConflictError
 M = TypeVar("M", bound=models.Model)
 
 
-def lock_card(queryset: models.QuerySet[M], pk: int, expected_version: int | None = None) -> M:
+def lock_card(
+    queryset: models.QuerySet[M] | models.Manager[M], pk: int, expected_version: int | None = None
+) -> M:
     """Load a card for writing, holding its row lock until the transaction ends.
 
     ``expected_version`` is the version the caller saw; if the card has moved on since, the write
