@@ -113,7 +113,6 @@ USE_TZ = True
 # Money and phone defaults for a Russian team.
 DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="RUB")
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
-RECYCLE_BIN_DAYS = env.int("RECYCLE_BIN_DAYS", default=30)
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
