@@ -4,7 +4,7 @@ history commit together or not at all."""
 import datetime
 from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
@@ -13,7 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange
+from voronka.core.concurrency import lock_card, save_new_version
 from voronka.timeline.models import Activity, ActivityKind, EntryKind, TimelineEntry
+
+CardModel = TypeVar("CardModel", bound=models.Model)
 
 
 def _card_ref(card: models.Model) -> dict[str, Any]:
@@ -142,3 +145,26 @@ def entries_move(*, from_card: models.Model, to_card: models.Model) -> int:
     """Re-attach one card's feed to another (lead conversion keeps the story on the deal)."""
     source, target = _card_ref(from_card), _card_ref(to_card)
     return TimelineEntry.objects.filter(**source).update(**target)
+
+
+def card_soft_delete(*, actor, card: CardModel) -> tuple[CardModel, bool]:
+    """Move a card to the recycle bin: lock it, mark it deleted, bump its version and write
+    the feed entry. Returns the locked card and whether anything changed (the caller publishes
+    its own event). Call inside the caller's transaction."""
+    return _set_deleted(actor=actor, card=card, deleted=True)
+
+
+def card_soft_restore(*, actor, card: CardModel) -> tuple[CardModel, bool]:
+    """Bring a card back from the recycle bin; the counterpart of ``card_soft_delete``."""
+    return _set_deleted(actor=actor, card=card, deleted=False)
+
+
+def _set_deleted(*, actor, card: CardModel, deleted: bool) -> tuple[CardModel, bool]:
+    card = lock_card(type(card).all_objects, card.pk)
+    if card.is_deleted == deleted:
+        return card, False
+    card.deleted_at = timezone.now() if deleted else None
+    card.deleted_by = actor if deleted else None
+    save_new_version(card, ["deleted_at", "deleted_by"])
+    entry_add(actor=actor, card=card, kind=EntryKind.DELETED if deleted else EntryKind.RESTORED)
+    return card, True

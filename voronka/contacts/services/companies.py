@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.contacts.events import (
@@ -38,8 +37,12 @@ from voronka.customization.validation import (
     custom_field_changes,
     definitions_for,
 )
-from voronka.timeline.models import EntryKind
-from voronka.timeline.services import entry_add, record_created, record_field_changes
+from voronka.timeline.services import (
+    card_soft_delete,
+    card_soft_restore,
+    record_created,
+    record_field_changes,
+)
 
 COMPANY_EDITABLE_FIELDS = frozenset(
     {
@@ -401,26 +404,16 @@ def company_update(
 def company_delete(*, actor, company: Company) -> Company:
     """Move a company to the recycle bin; contacts stay linked for a restore."""
     with transaction.atomic():
-        company = lock_card(Company.all_objects.all(), company.pk)
-        if company.is_deleted:
-            return company
-        company.deleted_at = timezone.now()
-        company.deleted_by = actor
-        save_new_version(company, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=company, kind=EntryKind.DELETED)
-        publish(CompanyDeleted(actor_id=getattr(actor, "pk", None), company_id=company.pk))
+        company, changed = card_soft_delete(actor=actor, card=company)
+        if changed:
+            publish(CompanyDeleted(actor_id=getattr(actor, "pk", None), company_id=company.pk))
     return company
 
 
 def company_restore(*, actor, company: Company) -> Company:
     """Bring a company back from the recycle bin with its links and history."""
     with transaction.atomic():
-        company = lock_card(Company.all_objects.all(), company.pk)
-        if not company.is_deleted:
-            return company
-        company.deleted_at = None
-        company.deleted_by = None
-        save_new_version(company, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=company, kind=EntryKind.RESTORED)
-        publish(CompanyRestored(actor_id=getattr(actor, "pk", None), company_id=company.pk))
+        company, changed = card_soft_restore(actor=actor, card=company)
+        if changed:
+            publish(CompanyRestored(actor_id=getattr(actor, "pk", None), company_id=company.pk))
     return company

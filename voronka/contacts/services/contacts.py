@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.contacts.events import (
@@ -31,8 +30,12 @@ from voronka.customization.validation import (
     custom_field_changes,
     definitions_for,
 )
-from voronka.timeline.models import EntryKind
-from voronka.timeline.services import entry_add, record_created, record_field_changes
+from voronka.timeline.services import (
+    card_soft_delete,
+    card_soft_restore,
+    record_created,
+    record_field_changes,
+)
 
 CONTACT_EDITABLE_FIELDS = frozenset(
     {
@@ -360,26 +363,16 @@ def contact_unlink_company(*, actor, contact: Contact, company: Company) -> None
 def contact_delete(*, actor, contact: Contact) -> Contact:
     """Move a contact to the recycle bin; its links and history stay for a restore."""
     with transaction.atomic():
-        contact = lock_card(Contact.all_objects.all(), contact.pk)
-        if contact.is_deleted:
-            return contact
-        contact.deleted_at = timezone.now()
-        contact.deleted_by = actor
-        save_new_version(contact, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=contact, kind=EntryKind.DELETED)
-        publish(ContactDeleted(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
+        contact, changed = card_soft_delete(actor=actor, card=contact)
+        if changed:
+            publish(ContactDeleted(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
     return contact
 
 
 def contact_restore(*, actor, contact: Contact) -> Contact:
     """Bring a contact back from the recycle bin with its links, communications and history."""
     with transaction.atomic():
-        contact = lock_card(Contact.all_objects.all(), contact.pk)
-        if not contact.is_deleted:
-            return contact
-        contact.deleted_at = None
-        contact.deleted_by = None
-        save_new_version(contact, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=contact, kind=EntryKind.RESTORED)
-        publish(ContactRestored(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
+        contact, changed = card_soft_restore(actor=actor, card=contact)
+        if changed:
+            publish(ContactRestored(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
     return contact

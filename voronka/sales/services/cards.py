@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.concurrency import save_new_version
 from voronka.core.events import publish
 from voronka.core.inputs import check_editable, model_errors
 from voronka.sales import events
@@ -23,9 +23,9 @@ from voronka.sales.services.common import (
     missing_required,
 )
 from voronka.sales.services.related import clean_related, write_related
-from voronka.timeline.models import EntryKind
 from voronka.timeline.services import (
-    entry_add,
+    card_soft_delete,
+    card_soft_restore,
     record_created,
     record_field_changes,
     record_stage_change,
@@ -296,35 +296,27 @@ def card_move(
     return card
 
 
+def _recycle_event(card: Card, actor, *, deleted: bool):
+    if isinstance(card, Lead):
+        event = events.LeadDeleted if deleted else events.LeadRestored
+        return event(actor_id=actor_id(actor), lead_id=card.pk)
+    event = events.DealDeleted if deleted else events.DealRestored
+    return event(actor_id=actor_id(actor), deal_id=card.pk)
+
+
 def card_delete(*, actor, card: CardT) -> CardT:
     """Move a card to the recycle bin; its rows and history stay for a restore."""
     with transaction.atomic():
-        card = lock_card(type(card).all_objects, card.pk)
-        if card.is_deleted:
-            return card
-        card.deleted_at = timezone.now()
-        card.deleted_by = actor
-        save_new_version(card, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=card, kind=EntryKind.DELETED)
-        if isinstance(card, Lead):
-            publish(events.LeadDeleted(actor_id=actor_id(actor), lead_id=card.pk))
-        else:
-            publish(events.DealDeleted(actor_id=actor_id(actor), deal_id=card.pk))
+        card, changed = card_soft_delete(actor=actor, card=card)
+        if changed:
+            publish(_recycle_event(card, actor, deleted=True))
     return card
 
 
 def card_restore(*, actor, card: CardT) -> CardT:
     """Bring a card back from the recycle bin with its rows and history."""
     with transaction.atomic():
-        card = lock_card(type(card).all_objects, card.pk)
-        if not card.is_deleted:
-            return card
-        card.deleted_at = None
-        card.deleted_by = None
-        save_new_version(card, ["deleted_at", "deleted_by"])
-        entry_add(actor=actor, card=card, kind=EntryKind.RESTORED)
-        if isinstance(card, Lead):
-            publish(events.LeadRestored(actor_id=actor_id(actor), lead_id=card.pk))
-        else:
-            publish(events.DealRestored(actor_id=actor_id(actor), deal_id=card.pk))
+        card, changed = card_soft_restore(actor=actor, card=card)
+        if changed:
+            publish(_recycle_event(card, actor, deleted=False))
     return card
