@@ -115,6 +115,7 @@ DEFAULT_CURRENCY = env.str("DEFAULT_CURRENCY", default="RUB")
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="RU")
 
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "voronka" / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "media/"

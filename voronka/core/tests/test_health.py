@@ -35,3 +35,9 @@ def test_pages_other_than_health_require_sign_in(client):
 
     assert response.status_code == 302
     assert response.url.startswith("/accounts/login/")
+
+
+def test_the_stylesheet_every_page_links_is_found_by_collectstatic():
+    from django.contrib.staticfiles import finders
+
+    assert finders.find("css/voronka.css") is not None
