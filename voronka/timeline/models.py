@@ -53,7 +53,7 @@ class ActivityKind(models.TextChoices):
     CALL = "call", _("Call")
     MEETING = "meeting", _("Meeting")
     EMAIL = "email", _("E-mail")
-    TODO = "todo", _("To-do")
+    TO_DO = "todo", _("To-do")
 
 
 class Activity(models.Model):
