@@ -273,3 +273,37 @@ def _check_cards_exist(links: Iterable[dict[str, Any]]) -> None:
         model = apps.get_model(ENTITY_MODELS[entity])
         if model.objects.filter(pk__in=ids).count() != len(ids):
             raise ValidationError(_("the linked card does not exist."))
+
+
+def apply_custom_fields(
+    card: Any,
+    entity: str,
+    values: dict[str, Any] | None,
+    errors: dict[str, list[str]],
+    *,
+    creating: bool = False,
+    definitions: dict[str, CustomField] | None = None,
+) -> list[FieldChange]:
+    """Validate ``values`` onto ``card.custom_fields`` (not saved); return the history changes.
+
+    Problems go to ``errors`` keyed by field code; on create the card's values are set even
+    when nothing was given, so always-required fields are enforced.
+    """
+    definitions = definitions if definitions is not None else definitions_for(entity)
+    try:
+        cleaned = clean_custom_fields(
+            entity,
+            values or {},
+            existing=None if creating else card.custom_fields,
+            definitions=definitions,
+        )
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            errors.setdefault(key, []).extend(messages)
+        return []
+    changes = custom_field_changes(
+        entity, card.custom_fields or {}, cleaned, definitions=definitions
+    )
+    if changes or creating:
+        card.custom_fields = cleaned
+    return changes

@@ -33,9 +33,8 @@ from voronka.core.inputs import (
 )
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
+    apply_custom_fields,
     clean_custom_fields,
-    custom_field_changes,
-    definitions_for,
 )
 from voronka.timeline.services import (
     card_soft_delete,
@@ -349,27 +348,12 @@ def company_update(
         update_fields = [change.field for change in changes]
         check_active(company, set(update_fields), errors)
         if "custom_fields" in data:
-            definitions = definitions_for(EntityType.COMPANY)
-            try:
-                custom_fields = clean_custom_fields(
-                    EntityType.COMPANY,
-                    data["custom_fields"] or {},
-                    existing=company.custom_fields,
-                    definitions=definitions,
-                )
-            except ValidationError as error:
-                merge_errors(errors, error)
-            else:
-                custom_changes = custom_field_changes(
-                    EntityType.COMPANY,
-                    company.custom_fields,
-                    custom_fields,
-                    definitions=definitions,
-                )
-                if custom_changes:
-                    company.custom_fields = custom_fields
-                    changes += custom_changes
-                    update_fields.append("custom_fields")
+            custom_changes = apply_custom_fields(
+                company, EntityType.COMPANY, data["custom_fields"], errors
+            )
+            if custom_changes:
+                changes += custom_changes
+                update_fields.append("custom_fields")
         address_rows, bank_rows = _clean_lists(
             errors,
             communications=communications,

@@ -26,9 +26,8 @@ from voronka.core.inputs import (
 )
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
+    apply_custom_fields,
     clean_custom_fields,
-    custom_field_changes,
-    definitions_for,
 )
 from voronka.timeline.services import (
     card_soft_delete,
@@ -218,27 +217,12 @@ def contact_update(
         update_fields = [change.field for change in changes]
         check_active(contact, set(update_fields), errors)
         if "custom_fields" in data:
-            definitions = definitions_for(EntityType.CONTACT)
-            try:
-                custom_fields = clean_custom_fields(
-                    EntityType.CONTACT,
-                    data["custom_fields"] or {},
-                    existing=contact.custom_fields,
-                    definitions=definitions,
-                )
-            except ValidationError as error:
-                merge_errors(errors, error)
-            else:
-                custom_changes = custom_field_changes(
-                    EntityType.CONTACT,
-                    contact.custom_fields,
-                    custom_fields,
-                    definitions=definitions,
-                )
-                if custom_changes:
-                    contact.custom_fields = custom_fields
-                    changes += custom_changes
-                    update_fields.append("custom_fields")
+            custom_changes = apply_custom_fields(
+                contact, EntityType.CONTACT, data["custom_fields"], errors
+            )
+            if custom_changes:
+                changes += custom_changes
+                update_fields.append("custom_fields")
         if communications is not None:
             try:
                 communications_clean(communications)

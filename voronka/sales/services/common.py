@@ -9,11 +9,10 @@ from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_card
-from voronka.core.inputs import check_active, merge_errors, prepare_values
+from voronka.core.inputs import check_active, prepare_values
 from voronka.customization.models import CustomField, EntityType
 from voronka.customization.validation import (
-    clean_custom_fields,
-    custom_field_changes,
+    apply_custom_fields,
     definitions_for,
     is_empty,
 )
@@ -56,25 +55,17 @@ def apply_card_data(
     update_fields = [change.field for change in changes]
     check_active(card, set(update_fields), errors)
     if "custom_fields" in data or creating:
-        entity = entity_of(card)
-        definitions = definitions if definitions is not None else definitions_for(entity)
-        try:
-            cleaned = clean_custom_fields(
-                entity,
-                data.get("custom_fields") or {},
-                existing=None if creating else card.custom_fields,
-                definitions=definitions,
-            )
-        except ValidationError as error:
-            merge_errors(errors, error)
-        else:
-            custom_changes = custom_field_changes(
-                entity, card.custom_fields or {}, cleaned, definitions=definitions
-            )
-            if custom_changes or creating:
-                card.custom_fields = cleaned
-                changes += custom_changes
-                update_fields.append("custom_fields")
+        custom_changes = apply_custom_fields(
+            card,
+            entity_of(card),
+            data.get("custom_fields"),
+            errors,
+            creating=creating,
+            definitions=definitions,
+        )
+        if custom_changes or creating:
+            changes += custom_changes
+            update_fields.append("custom_fields")
     return changes, update_fields
 
 
