@@ -118,6 +118,15 @@ def test_lists_filter_by_stage_and_search(manager):
     assert [deal.pk for deal in deal_list(user=manager, search="Сделка 1")] == [deals[1].pk]
 
 
+def test_search_ignores_the_case_of_cyrillic_on_every_database(manager):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    leads = make_leads(2, stage=stage_of(pipeline, "new"), responsible=manager)
+    Lead.objects.filter(pk=leads[0].pk).update(company_title="ООО Металлист")
+
+    assert [lead.pk for lead in lead_list(user=manager, search="металлист")] == [leads[0].pk]
+    assert [lead.pk for lead in lead_list(user=manager, search="МЕТАЛЛИСТ")] == [leads[0].pk]
+
+
 def test_lists_leave_out_the_recycle_bin(manager):
     deals = make_deals(2, pipeline=PipelineFactory.with_stages(), responsible=manager)
     Deal.objects.filter(pk=deals[0].pk).update(deleted_at="2026-01-01T00:00:00Z")
