@@ -2,7 +2,9 @@
 
 from typing import TypeVar
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
+from django.utils.translation import gettext as _
 
 from voronka.core.exceptions import ConflictError
 
@@ -30,3 +32,13 @@ def save_new_version(card: models.Model, update_fields: list[str]) -> None:
     if any(f.name == "updated_at" for f in card._meta.concrete_fields):
         fields.add("updated_at")
     card.save(update_fields=sorted(fields))
+
+
+def lock_alive_card(card: M, expected_version: int | None = None) -> M:
+    """``lock_card`` for an edit: a card in the recycle bin is refused until restored."""
+    locked = lock_card(type(card).all_objects, card.pk, expected_version)
+    if locked.is_deleted:
+        raise ValidationError(
+            {NON_FIELD_ERRORS: [_("This card is in the recycle bin; restore it first.")]}
+        )
+    return locked

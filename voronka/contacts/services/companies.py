@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from voronka.contacts.validators import (
     validate_settlement_account,
 )
 from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
 from voronka.core.inputs import (
     check_active,
@@ -312,15 +312,6 @@ def company_create(
     return company
 
 
-def _lock_alive(company: Company, expected_version: int | None = None) -> Company:
-    company = lock_card(Company.all_objects.all(), company.pk, expected_version)
-    if company.is_deleted:
-        raise ValidationError(
-            {NON_FIELD_ERRORS: [_("This company is in the recycle bin; restore it first.")]}
-        )
-    return company
-
-
 def company_update(
     *,
     actor,
@@ -339,7 +330,7 @@ def company_update(
     """
     check_editable(data, COMPANY_EDITABLE_FIELDS)
     with transaction.atomic():
-        company = _lock_alive(company, expected_version)
+        company = lock_alive_card(company, expected_version)
         errors: dict[str, list[str]] = {}
         values = prepare_values(Company, data, errors)
         if any(field in values for field in REQUISITE_FIELDS):

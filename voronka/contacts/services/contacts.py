@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -15,7 +15,7 @@ from voronka.contacts.events import (
 from voronka.contacts.models import Company, Contact, ContactCompany
 from voronka.contacts.services.communications import communications_clean, communications_set
 from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
 from voronka.core.inputs import (
     check_active,
@@ -186,15 +186,6 @@ def contact_create(
     return contact
 
 
-def _lock_alive(contact: Contact, expected_version: int | None = None) -> Contact:
-    contact = lock_card(Contact.all_objects.all(), contact.pk, expected_version)
-    if contact.is_deleted:
-        raise ValidationError(
-            {NON_FIELD_ERRORS: [_("This contact is in the recycle bin; restore it first.")]}
-        )
-    return contact
-
-
 def contact_update(
     *,
     actor,
@@ -210,7 +201,7 @@ def contact_update(
     """
     check_editable(data, CONTACT_EDITABLE_FIELDS)
     with transaction.atomic():
-        contact = _lock_alive(contact, expected_version)
+        contact = lock_alive_card(contact, expected_version)
         errors: dict[str, list[str]] = {}
         values = prepare_values(Contact, data, errors)
         changes = apply_changes(contact, values)
@@ -258,7 +249,7 @@ def contact_link_company(
     Linking again with ``is_primary=False`` never takes the mark away.
     """
     with transaction.atomic():
-        contact = _lock_alive(contact)
+        contact = lock_alive_card(contact)
         if not Company.objects.filter(pk=company.pk).exists():
             raise ValidationError(
                 {
@@ -313,7 +304,7 @@ def contact_link_company(
 def contact_unlink_company(*, actor, contact: Contact, company: Company) -> None:
     """Remove a contact's link to a company; if it was the primary one, the next is promoted."""
     with transaction.atomic():
-        contact = _lock_alive(contact)
+        contact = lock_alive_card(contact)
         links = list(contact.company_links.select_related("company").order_by("pk"))
         link = next((link for link in links if link.company_id == company.pk), None)
         if link is None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import save_new_version
+from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
 from voronka.core.inputs import check_editable, model_errors
 from voronka.sales import events
@@ -19,7 +19,6 @@ from voronka.sales.services.common import (
     CardT,
     actor_id,
     apply_card_data,
-    lock_alive,
     missing_required,
 )
 from voronka.sales.services.related import clean_related, write_related
@@ -186,7 +185,7 @@ def card_update(
     """
     check_editable(data, editable)
     with transaction.atomic():
-        card = lock_alive(card, expected_version)
+        card = lock_alive_card(card, expected_version)
         errors: dict[str, list[str]] = {}
         changes, update_fields = apply_card_data(card, data, errors)
         writes = clean_related(card, errors, **related)
@@ -232,7 +231,7 @@ def card_move(
     if not isinstance(stage, Stage):
         raise ValidationError({"stage": _("Choose a stage.")})
     with transaction.atomic():
-        card = lock_alive(card, expected_version)
+        card = lock_alive_card(card, expected_version)
         stage = Stage.objects.select_related("pipeline").get(pk=stage.pk)
         errors: dict[str, list[str]] = {}
         old_stage = card.stage

@@ -3,12 +3,10 @@
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models
 from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange, apply_changes
-from voronka.core.concurrency import lock_card
 from voronka.core.inputs import check_active, prepare_values
 from voronka.customization.models import CustomField, EntityType
 from voronka.customization.validation import (
@@ -67,16 +65,6 @@ def apply_card_data(
             changes += custom_changes
             update_fields.append("custom_fields")
     return changes, update_fields
-
-
-def lock_alive(card: CardT, expected_version: int | None = None) -> CardT:
-    """Lock the card's row for this transaction; refuse a card in the recycle bin."""
-    locked = lock_card(type(card).all_objects, card.pk, expected_version)
-    if locked.is_deleted:
-        raise ValidationError(
-            {NON_FIELD_ERRORS: [_("This card is in the recycle bin; restore it first.")]}
-        )
-    return locked
 
 
 def field_label(card_model: type[models.Model], code: str, definitions: dict) -> str:

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from voronka.contacts.models import Company, Contact
 from voronka.contacts.services import company_create, contact_create, contact_link_company
 from voronka.core.changes import apply_changes
-from voronka.core.concurrency import save_new_version
+from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
 from voronka.customization.models import EntityType
 from voronka.customization.validation import clean_custom_fields, definitions_for
 from voronka.sales.events import LeadConverted
 from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, StageKind
 from voronka.sales.services.cards import card_move
-from voronka.sales.services.common import actor_id, lock_alive
+from voronka.sales.services.common import actor_id
 from voronka.sales.services.deals import deal_create
 from voronka.sales.services.leads import LEAD_FIELDS
 from voronka.sales.services.pipelines import closing_stage
@@ -112,7 +112,7 @@ def lead_convert(
     """
     deal_data = dict(deal_data or {})
     with transaction.atomic():
-        lead = lock_alive(lead, expected_version)
+        lead = lock_alive_card(lead, expected_version)
         if lead.converted_at is not None:
             raise ValidationError({NON_FIELD_ERRORS: [_("This lead is already converted.")]})
         errors: dict[str, list[str]] = {}

@@ -9,12 +9,12 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from voronka.core.changes import FieldChange
-from voronka.core.concurrency import save_new_version
+from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
 from voronka.core.money import quantize
 from voronka.sales.events import DealUpdated, LeadUpdated
 from voronka.sales.models import Deal, Lead, Product, ProductRow
-from voronka.sales.services.common import Card, actor_id, lock_alive
+from voronka.sales.services.common import Card, actor_id
 from voronka.timeline.services import record_field_changes
 
 ROW_KEYS = frozenset(
@@ -198,7 +198,7 @@ def product_rows_set(
     """
     cleaned = product_rows_clean(rows)
     with transaction.atomic():
-        card = lock_alive(card, expected_version)
+        card = lock_alive_card(card, expected_version)
         changes, update_fields = write_product_rows(card, cleaned)
         if update_fields or changes:
             save_new_version(card, update_fields)
