@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 JOBS ?= auto
 
-.PHONY: install run test lint format messages bench clean
+.PHONY: install run test lint format messages bench clean vendor
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -44,3 +44,12 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var
+
+HTMX_VERSION := 2.0.11
+SORTABLE_VERSION := 1.15.7
+vendor:
+	rm -rf var/vendor && mkdir -p var/vendor
+	cd var/vendor && npm pack -q htmx.org@$(HTMX_VERSION) sortablejs@$(SORTABLE_VERSION) \
+	  && mkdir htmx sortable && tar xzf htmx.org-*.tgz -C htmx && tar xzf sortablejs-*.tgz -C sortable
+	cp var/vendor/htmx/package/dist/htmx.min.js var/vendor/htmx/package/LICENSE voronka/static/vendor/htmx/
+	cp var/vendor/sortable/package/Sortable.min.js var/vendor/sortable/package/LICENSE voronka/static/vendor/sortablejs/

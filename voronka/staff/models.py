@@ -3,6 +3,7 @@
 import datetime
 
 from django.contrib.auth.models import AbstractUser
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,10 @@ class User(AbstractUser):
         _("working days"),
         default=default_work_days,
         help_text=_("ISO weekday numbers, 1 is Monday."),
+    )
+    # Empty means "the installation's default" (Russian unless configured otherwise).
+    language = models.CharField(
+        _("interface language"), max_length=10, blank=True, choices=settings.LANGUAGES
     )
 
     class Meta:

@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -58,3 +59,12 @@ def absence_create(
     absence.full_clean()
     absence.save()
     return absence
+
+
+def user_set_language(*, user: User, language: str) -> User:
+    """Remember the interface language an employee chose; an unknown code is refused."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError({"language": _("Unknown language: %(code)s.") % {"code": language}})
+    user.language = language
+    user.save(update_fields=["language"])
+    return user

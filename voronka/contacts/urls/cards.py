@@ -1,0 +1,3 @@
+"""URLs of contact and company cards."""
+
+urlpatterns: list = []

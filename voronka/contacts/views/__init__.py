@@ -1,0 +1,1 @@
+"""Pages of contacts and companies: lists and cards."""

@@ -1,0 +1,3 @@
+"""URLs of the cards area of leads and deals."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the lists area of leads and deals."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the settings area of leads and deals."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Pages of leads and deals, one module per area: home, boards, lists, cards, settings."""

@@ -1,0 +1,24 @@
+"""Pages of the signed-in employee: interface language."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
+
+from voronka.staff.services import user_set_language
+
+
+@login_not_required
+@require_POST
+def language_set(request):
+    """Switch the interface language; a signed-in employee keeps the choice on every device.
+
+    Django's ``set_language`` sets the cookie and redirects back to ``next``; for a signed-in
+    user the choice is also saved on the employee, which ``UserLanguageMiddleware`` applies.
+    """
+    if request.user.is_authenticated:
+        try:
+            user_set_language(user=request.user, language=request.POST.get("language", ""))
+        except ValidationError:
+            pass  # set_language ignores unknown codes the same way and just redirects back
+    return set_language(request)
