@@ -1,5 +1,7 @@
 """Pages of the signed-in employee: interface language."""
 
+from contextlib import suppress
+
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.views.decorators.http import require_POST
@@ -17,8 +19,7 @@ def language_set(request):
     user the choice is also saved on the employee, which ``UserLanguageMiddleware`` applies.
     """
     if request.user.is_authenticated:
-        try:
+        # set_language ignores an unknown code the same way and just redirects back.
+        with suppress(ValidationError):
             user_set_language(user=request.user, language=request.POST.get("language", ""))
-        except ValidationError:
-            pass  # set_language ignores unknown codes the same way and just redirects back
     return set_language(request)
