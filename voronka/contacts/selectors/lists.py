@@ -1,4 +1,4 @@
-"""Reads of contacts and companies with a fixed number of queries per page."""
+"""Lists and searches of contacts and companies with a fixed number of queries per page."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models

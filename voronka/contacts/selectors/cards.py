@@ -1,0 +1,1 @@
+"""One contact or company with everything its card shows."""

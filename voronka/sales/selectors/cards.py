@@ -1,0 +1,1 @@
+"""One lead or deal with everything its card shows."""
