@@ -41,7 +41,7 @@ def test_home_shows_every_pipeline_with_stage_counts_and_sums(client, manager):
             assert stage.name in html
             assert stage.color in html
     assert "3 cards" in html
-    assert "3,751.50 RUB" in html
+    assert "3,751.50\u00a0₽" in html
 
 
 @pytest.mark.parametrize("pipeline_count", [1, 5])
