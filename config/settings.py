@@ -130,6 +130,10 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# WhiteNoise also serves straight from the apps' static folders, so a development server or a
+# test's live server shows styles without collectstatic; `make run` still collects them.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # Background work: Redis in production; on the embedded default kombu's filesystem transport
 # under var/ so a single machine needs no broker server.
