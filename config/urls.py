@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("voronka.contacts.urls")),
     path("", include("voronka.core.urls")),
     path("", include("voronka.staff.urls")),
+    path("", include("voronka.timeline.urls")),
     path("settings/", include("voronka.customization.urls")),
     path("admin/", admin.site.urls),
 ]
