@@ -1,0 +1,354 @@
+"""Filters of leads and deals, shared by the boards, the lists and the API.
+
+Every filter reads the query string; a bad value is a form error on that field, never a
+server error. The acting user comes in through ``request`` (``mine``). Custom fields get one
+filter each, built from the active definitions of the entity (one query per filterset).
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, TextField
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from voronka.contacts.models import Communication, CommunicationKind, Company, Contact
+from voronka.contacts.services.communications import normalize_communication
+from voronka.core.normalization import digits_only
+from voronka.customization.models import CustomField, EntityType, FieldType, Source
+from voronka.sales.models import Deal, DealContact, Lead, Pipeline, PipelineEntity, Stage
+from voronka.timeline.models import Activity
+
+CUSTOM_PREFIX = "cf_"
+SEARCH_MAX_LENGTH = 200
+_NUMBER = DecimalField(max_digits=30, decimal_places=6)
+
+
+def _card_type(model) -> Q:
+    """Rows of a generic relation pointing at ``model``, matched by a join on the content type
+    (no separate content-type query, so the count of queries never depends on a cache)."""
+    return Q(card_type__app_label=model._meta.app_label, card_type__model=model._meta.model_name)
+
+
+def communication_card_ids(model, term: str):
+    """Ids of ``model`` cards with a phone or e-mail equal to ``term`` in any spelling, as a
+    subquery using the (kind, normalised value) index; None when ``term`` is neither."""
+    candidates = Q()
+    found = False
+    for kind in (CommunicationKind.PHONE, CommunicationKind.EMAIL):
+        normalized = normalize_communication(kind, term)
+        if normalized:
+            candidates |= Q(kind=kind, value_normalized=normalized)
+            found = True
+    if not found:
+        return None
+    return Communication.objects.filter(candidates, _card_type(model)).values("card_id")
+
+
+def _inn(term: str) -> str | None:
+    digits = digits_only(term)
+    if len(digits) in (10, 12) and len(digits) == len(term.replace(" ", "")):
+        return digits
+    return None
+
+
+def _text(fields: tuple[str, ...], term: str) -> Q:
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": term})
+    return condition
+
+
+def lead_search(term: str) -> Q:
+    """Leads matching a quick search: title, names, company name, phone, e-mail, INN."""
+    condition = _text(
+        (
+            "title",
+            "last_name",
+            "first_name",
+            "middle_name",
+            "company_title",
+            "company__title",
+            "contact__last_name",
+        ),
+        term,
+    )
+    lead_ids = communication_card_ids(Lead, term)
+    if lead_ids is not None:
+        condition |= Q(pk__in=lead_ids)
+        condition |= Q(contact_id__in=communication_card_ids(Contact, term))
+        condition |= Q(company_id__in=communication_card_ids(Company, term))
+    inn = _inn(term)
+    if inn:
+        condition |= Q(company__inn=inn)
+    return condition
+
+
+def deal_search(term: str) -> Q:
+    """Deals matching a quick search: title, company title, contact names, phone or e-mail of
+    a contact or the company, company INN."""
+    condition = _text(("title", "company__title"), term)
+    names = _text(("contact__last_name", "contact__first_name", "contact__middle_name"), term)
+    contact_ids = communication_card_ids(Contact, term)
+    if contact_ids is not None:
+        names |= Q(contact_id__in=contact_ids)
+        condition |= Q(company_id__in=communication_card_ids(Company, term))
+    condition |= Q(Exists(DealContact.objects.filter(names, deal=OuterRef("pk"))))
+    inn = _inn(term)
+    if inn:
+        condition |= Q(company__inn=inn)
+    return condition
+
+
+def overdue_condition(model) -> Q:
+    """Cards with an open planned activity whose deadline has passed."""
+    activities = Activity.objects.filter(
+        _card_type(model),
+        card_id=OuterRef("pk"),
+        completed_at__isnull=True,
+        deadline__lt=timezone.now(),
+    )
+    return Q(Exists(activities))
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
+    """Two browser date pickers, ``<name>_after`` and ``<name>_before``."""
+
+    suffixes = ["after", "before"]
+
+    def __init__(self, attrs=None):
+        super().__init__((DateInput, DateInput), attrs)
+
+    def decompress(self, value):
+        if value:
+            return [value.start, value.stop]
+        return [None, None]
+
+
+class _Toggle(forms.CheckboxInput):
+    """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
+
+
+def _custom_filter(definition: CustomField) -> tuple[str, django_filters.Filter] | None:
+    """The filter of one custom field: text contains, number range, date range, equality."""
+    code, label, kind = definition.code, definition.label, definition.field_type
+    name = f"{CUSTOM_PREFIX}{code}"
+    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.URL):
+
+        def contains(queryset, _name, value):
+            return queryset.filter(**{f"custom_fields__{code}__icontains": value.strip()})
+
+        return name, django_filters.CharFilter(label=label, method=contains)
+    if kind in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY):
+        source = KeyTransform(code, "custom_fields")
+        text = (
+            KeyTextTransform("amount", source)
+            if kind == FieldType.MONEY
+            else KeyTextTransform(code, "custom_fields")
+        )
+
+        def number_range(queryset, _name, value):
+            alias = f"_cf_number_{code}"
+            queryset = queryset.alias(**{alias: Cast(text, _NUMBER)})
+            if value.start is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": value.start})
+            if value.stop is not None:
+                queryset = queryset.filter(**{f"{alias}__lte": value.stop})
+            return queryset
+
+        return name, django_filters.RangeFilter(label=label, method=number_range)
+    if kind in (FieldType.DATE, FieldType.DATETIME):
+
+        def date_range(queryset, _name, value):
+            # Stored as ISO text, so text order is date order.
+            alias = f"_cf_date_{code}"
+            queryset = queryset.alias(
+                **{alias: Cast(KeyTextTransform(code, "custom_fields"), TextField())}
+            )
+            if value.start is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": value.start.date().isoformat()})
+            if value.stop is not None:
+                day_after = value.stop.date() + timedelta(days=1)
+                queryset = queryset.filter(**{f"{alias}__lt": day_after.isoformat()})
+            return queryset
+
+        return name, django_filters.DateFromToRangeFilter(
+            label=label,
+            method=date_range,
+            widget=DateRangeWidget(),
+        )
+    if kind == FieldType.LIST and not definition.multiple:
+        choices = [(str(option["id"]), option["label"]) for option in definition.options]
+
+        def equals(queryset, _name, value):
+            return queryset.filter(**{f"custom_fields__{code}": value})
+
+        return name, django_filters.ChoiceFilter(label=label, choices=choices, method=equals)
+    if kind == FieldType.BOOLEAN:
+
+        def flag(queryset, _name, value):
+            if value:
+                return queryset.filter(**{f"custom_fields__{code}": True})
+            # "No" includes cards where the field was never filled.
+            return queryset.filter(
+                Q(**{f"custom_fields__{code}": False})
+                | Q(**{f"custom_fields__{code}__isnull": True})
+            )
+
+        return name, django_filters.BooleanFilter(label=label, method=flag)
+    return None
+
+
+class CardFilterSet(django_filters.FilterSet):
+    """What leads and deals are filtered by; ``pipeline`` narrows the stage choices."""
+
+    entity: str = ""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Title, name, phone, e-mail, INN")}
+        ),
+    )
+    responsible = django_filters.ModelMultipleChoiceFilter(
+        label=_("Responsible"),
+        queryset=get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("last_name", "first_name"),
+        distinct=False,
+    )
+    source = django_filters.ModelMultipleChoiceFilter(
+        label=_("Source"), queryset=Source.objects.order_by("sort", "name"), distinct=False
+    )
+    stage = django_filters.ModelMultipleChoiceFilter(
+        label=_("Stage"), queryset=Stage.objects.none(), distinct=False
+    )
+    created = django_filters.DateFromToRangeFilter(
+        label=_("Created"),
+        field_name="created_at",
+        widget=DateRangeWidget(),
+    )
+    amount = django_filters.RangeFilter(label=_("Amount"))
+    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine", widget=_Toggle)
+    overdue = django_filters.BooleanFilter(
+        label=_("Overdue"), method="filter_overdue", widget=_Toggle
+    )
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, pipeline=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.pipeline: Pipeline | None = pipeline
+        stages = Stage.objects.filter(pipeline__entity=self.entity).order_by(
+            "pipeline__sort", "pipeline_id", "sort", "pk"
+        )
+        if pipeline is not None:
+            stages = stages.filter(pipeline=pipeline)
+        self.filters["stage"].queryset = stages
+        self.custom_filter_names: list[str] = []
+        definitions = CustomField.objects.filter(entity=self.entity, is_active=True).order_by(
+            "sort", "pk"
+        )
+        for definition in definitions:
+            made = _custom_filter(definition)
+            if made is not None:
+                name, custom = made
+                custom.parent = self
+                custom.model = self._meta.model
+                self.filters[name] = custom
+                self.custom_filter_names.append(name)
+
+    @property
+    def user(self):
+        return getattr(self.request, "user", None)
+
+    def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        user = self.user
+        if not value or user is None or not user.is_authenticated:
+            return queryset
+        return queryset.filter(responsible=user)
+
+    def filter_overdue(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        if not value:
+            return queryset
+        return queryset.filter(overdue_condition(self._meta.model))
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        term = (value or "").strip()
+        if not term:
+            return queryset
+        return self.search(queryset, term)
+
+    def search(self, queryset: QuerySet, term: str) -> QuerySet:
+        raise NotImplementedError
+
+    @property
+    def active_count(self) -> int:
+        """How many filters besides the quick search hold a value (the collapsed bar shows it)."""
+        if not self.is_bound or not self.form.is_valid():
+            return 0
+        return sum(
+            1
+            for key, value in self.form.cleaned_data.items()
+            if key != "q" and value not in (None, "", [], False) and not _empty_range(value)
+        )
+
+
+def _empty_range(value) -> bool:
+    return isinstance(value, slice) and value.start is None and value.stop is None
+
+
+class LeadFilterSet(CardFilterSet):
+    entity = EntityType.LEAD
+
+    class Meta:
+        model = Lead
+        fields = ["q", "responsible", "source", "stage", "created", "amount", "mine", "overdue"]
+
+    def search(self, queryset: QuerySet, term: str) -> QuerySet:
+        return queryset.filter(lead_search(term))
+
+
+class DealFilterSet(CardFilterSet):
+    entity = EntityType.DEAL
+
+    closed = django_filters.DateFromToRangeFilter(
+        label=_("Closed"),
+        field_name="closed_at",
+        widget=DateRangeWidget(),
+    )
+
+    class Meta:
+        model = Deal
+        fields = [
+            "q",
+            "responsible",
+            "source",
+            "stage",
+            "created",
+            "closed",
+            "amount",
+            "mine",
+            "overdue",
+        ]
+
+    def search(self, queryset: QuerySet, term: str) -> QuerySet:
+        return queryset.filter(deal_search(term))
+
+
+FILTERSETS = {PipelineEntity.LEAD: LeadFilterSet, PipelineEntity.DEAL: DealFilterSet}
