@@ -1,13 +1,27 @@
 """Kanban boards and the funnel summary at a fixed number of queries whatever the data size."""
 
+import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, F, Prefetch, Sum, Window
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
-from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, Stage
+from voronka.sales.models import (
+    Deal,
+    DealContact,
+    Lead,
+    LossReason,
+    Pipeline,
+    PipelineEntity,
+    Stage,
+)
+from voronka.timeline.models import Activity
+
+# Cards a column shows at first and fetches at a time when scrolled.
+BOARD_PAGE = 20
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
 
 
 @dataclass
@@ -25,11 +39,15 @@ class BoardColumn:
     cards: list
 
 
-def stage_totals(model: type[Lead] | type[Deal], stage_ids: list[int]) -> dict[int, StageTotals]:
-    """Card count and money sums per stage and currency, in one aggregate query."""
+def stage_totals(
+    model: type[Lead] | type[Deal], stage_ids: list[int], cards: QuerySet | None = None
+) -> dict[int, StageTotals]:
+    """Card count and money sums per stage and currency, in one aggregate query; ``cards`` is
+    the (filtered) set to count, all cards by default."""
     totals: dict[int, StageTotals] = defaultdict(StageTotals)
+    queryset = cards if cards is not None else model.objects.all()
     rows = (
-        model.objects.filter(stage_id__in=stage_ids)
+        queryset.filter(stage_id__in=stage_ids)
         .order_by()
         .values("stage_id", "currency")
         .annotate(count=Count("pk"), total=Sum("amount"))
@@ -41,14 +59,61 @@ def stage_totals(model: type[Lead] | type[Deal], stage_ids: list[int]) -> dict[i
     return totals
 
 
-def _board(model, stages: list[Stage], per_stage: int, related: tuple[str, ...]):
+def _with_card_details(model, queryset: QuerySet) -> QuerySet:
+    """What a board card shows: responsible, company and the contact (a lead's own, a deal's
+    primary one via ``deal.primary_contact_links``)."""
+    if model is Deal:
+        return queryset.select_related("responsible", "company").prefetch_related(
+            Prefetch(
+                "contact_links",
+                queryset=DealContact.objects.filter(
+                    is_primary=True, contact__deleted_at__isnull=True
+                ).select_related("contact"),
+                to_attr="primary_contact_links",
+            )
+        )
+    return queryset.select_related("responsible", "company", "contact")
+
+
+def _attach_next_activities(model, cards: list) -> None:
+    """Set ``card.next_activity`` — the open planned activity with the nearest deadline (those
+    without a deadline last) or None — on every card, in one windowed query."""
+    for card in cards:
+        card.next_activity = None
+        if model is Deal:
+            links = card.primary_contact_links
+            card.primary_contact = links[0].contact if links else None
+    if not cards:
+        return
+    by_id = {card.pk: card for card in cards}
+    activities = (
+        Activity.objects.filter(
+            card_type__app_label=model._meta.app_label,
+            card_type__model=model._meta.model_name,
+            card_id__in=list(by_id),
+            completed_at__isnull=True,
+        )
+        .annotate(
+            position=Window(
+                RowNumber(),
+                partition_by=[F("card_id")],
+                order_by=[F("deadline").asc(nulls_last=True), F("id").asc()],
+            )
+        )
+        .filter(position=1)
+    )
+    for activity in activities:
+        by_id[activity.card_id].next_activity = activity
+
+
+def _board(model, stages: list[Stage], per_stage: int, cards: QuerySet | None):
     stage_ids = [stage.pk for stage in stages]
-    totals = stage_totals(model, stage_ids)
+    base = cards if cards is not None else model.objects.all()
+    totals = stage_totals(model, stage_ids, base)
     # One query for the first cards of every column: number the cards inside each stage and
     # keep the first ``per_stage`` of each.
-    cards = (
-        model.objects.filter(stage_id__in=stage_ids)
-        .select_related(*related)
+    rows = list(
+        _with_card_details(model, base.filter(stage_id__in=stage_ids))
         .annotate(
             board_position=Window(
                 RowNumber(),
@@ -59,8 +124,9 @@ def _board(model, stages: list[Stage], per_stage: int, related: tuple[str, ...])
         .filter(board_position__lte=per_stage)
         .order_by("stage_id", "board_position")
     )
+    _attach_next_activities(model, rows)
     by_stage: dict[int, list] = defaultdict(list)
-    for card in cards:
+    for card in rows:
         by_stage[card.stage_id].append(card)
     return [
         BoardColumn(
@@ -73,19 +139,127 @@ def _board(model, stages: list[Stage], per_stage: int, related: tuple[str, ...])
     ]
 
 
-def deal_board(*, user, pipeline: Pipeline, per_stage: int = 20) -> list[BoardColumn]:
-    """The kanban of a deal pipeline: each stage with its count, sums and newest cards.
+def deal_board(
+    *, user, pipeline: Pipeline, cards: QuerySet | None = None, per_stage: int = BOARD_PAGE
+) -> list[BoardColumn]:
+    """The kanban of a deal pipeline: every stage (open, won and lost) with its count, sums and
+    newest cards, each card with responsible, company, primary contact and next activity.
 
-    Three queries whatever the number of deals: the stages, the totals, the cards.
+    ``cards`` is the filtered set (all deals by default); counts and sums are of that set.
+    Five queries whatever the number of deals: stages, totals, cards, primary contacts, next
+    activities.
     """
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Deal, stages, per_stage, ("responsible", "company"))
+    return _board(Deal, stages, per_stage, cards)
 
 
-def lead_board(*, user, pipeline: Pipeline, per_stage: int = 20) -> list[BoardColumn]:
-    """The kanban of a lead pipeline; three queries like ``deal_board``."""
+def lead_board(
+    *, user, pipeline: Pipeline, cards: QuerySet | None = None, per_stage: int = BOARD_PAGE
+) -> list[BoardColumn]:
+    """The kanban of a lead pipeline, like ``deal_board``; four queries (the contact comes with
+    the card)."""
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Lead, stages, per_stage, ("responsible",))
+    return _board(Lead, stages, per_stage, cards)
+
+
+@dataclass
+class CardPage:
+    cards: list
+    # The keyset of the next page (``after``), None on the last page.
+    next_after: str | None
+
+
+def board_cursor(card) -> str:
+    """The ``after`` value that continues a column below ``card``: creation time and id."""
+    stamp = (card.created_at - _EPOCH) // datetime.timedelta(microseconds=1)
+    return f"{stamp}_{card.pk}"
+
+
+def parse_board_cursor(value: str | None) -> tuple[datetime.datetime, int] | None:
+    """``(created_at, id)`` from an ``after`` value; None for a missing or malformed one."""
+    try:
+        stamp, pk = (value or "").split("_")
+        created_at = _EPOCH + datetime.timedelta(microseconds=int(stamp))
+        return created_at, int(pk)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _column_page(model, stage: Stage, cards, after, per_page: int) -> CardPage:
+    queryset = (cards if cards is not None else model.objects.all()).filter(stage=stage)
+    cursor = parse_board_cursor(after) if isinstance(after, str) else after
+    if cursor is not None:
+        created_at, pk = cursor
+        queryset = queryset.filter(
+            Q(created_at__lt=created_at) | Q(created_at=created_at, pk__lt=pk)
+        )
+    rows = list(_with_card_details(model, queryset).order_by("-created_at", "-pk")[: per_page + 1])
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    _attach_next_activities(model, rows)
+    return CardPage(cards=rows, next_after=board_cursor(rows[-1]) if more and rows else None)
+
+
+def deal_column_page(
+    *,
+    user,
+    stage: Stage,
+    cards: QuerySet | None = None,
+    after: str | tuple | None = None,
+    per_page: int = BOARD_PAGE,
+) -> CardPage:
+    """The next deals of one column below ``after`` (keyset paging on (created_at, id), newest
+    first) — three queries whatever the column's length."""
+    return _column_page(Deal, stage, cards, after, per_page)
+
+
+def lead_column_page(
+    *,
+    user,
+    stage: Stage,
+    cards: QuerySet | None = None,
+    after: str | tuple | None = None,
+    per_page: int = BOARD_PAGE,
+) -> CardPage:
+    """The next leads of one column below ``after``, like ``deal_column_page``."""
+    return _column_page(Lead, stage, cards, after, per_page)
+
+
+def board_deal(*, user, pk: int) -> Deal | None:
+    """One deal (not in the recycle bin) with what its board card shows; None when missing."""
+    rows = list(_with_card_details(Deal, Deal.objects.filter(pk=pk)).select_related("stage"))
+    _attach_next_activities(Deal, rows)
+    return rows[0] if rows else None
+
+
+def board_lead(*, user, pk: int) -> Lead | None:
+    """One lead (not in the recycle bin) with what its board card shows; None when missing."""
+    rows = list(_with_card_details(Lead, Lead.objects.filter(pk=pk)).select_related("stage"))
+    _attach_next_activities(Lead, rows)
+    return rows[0] if rows else None
+
+
+def board_pipelines(*, user, entity: str) -> list[Pipeline]:
+    """The pipelines of leads or deals in menu order, for the board's switcher."""
+    return list(Pipeline.objects.filter(entity=entity).order_by("sort", "pk"))
+
+
+def board_stage(*, user, pk) -> Stage | None:
+    """A stage with its pipeline, or None for a missing id (or one that is not a number)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return Stage.objects.select_related("pipeline").filter(pk=pk).first()
+
+
+def pipeline_stages(*, user, pipeline: Pipeline) -> list[Stage]:
+    return list(pipeline.stages.order_by("sort", "pk"))
+
+
+def loss_reasons(*, user) -> QuerySet:
+    """Active loss reasons for the lost-stage dialog."""
+    return LossReason.objects.filter(is_active=True).order_by("sort", "name")
 
 
 @dataclass

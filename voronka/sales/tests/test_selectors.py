@@ -1,7 +1,9 @@
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from voronka.contacts.models import Communication
 from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
@@ -13,7 +15,14 @@ from voronka.sales.selectors import (
     lead_list,
     pipelines_summary,
 )
+from voronka.sales.selectors.boards import (
+    board_cursor,
+    deal_column_page,
+    lead_column_page,
+    parse_board_cursor,
+)
 from voronka.sales.tests.factories import PipelineFactory, stage_of
+from voronka.timeline.models import Activity, ActivityKind
 
 pytestmark = pytest.mark.django_db
 
@@ -133,26 +142,49 @@ def test_lists_leave_out_the_recycle_bin(manager):
     assert [deal.pk for deal in deal_list(user=manager)] == [deals[1].pk]
 
 
-def test_deal_board_is_three_queries_for_hundreds_of_deals(manager, django_assert_num_queries):
+def add_activity(card, *, deadline=None, completed_at=None, subject="Позвонить"):
+    return Activity.objects.create(
+        card_type=ContentType.objects.get_for_model(card),
+        card_id=card.pk,
+        kind=ActivityKind.CALL,
+        subject=subject,
+        deadline=deadline,
+        completed_at=completed_at,
+        responsible=card.responsible,
+    )
+
+
+@pytest.mark.parametrize("count", [3, 150])
+def test_deal_board_is_five_queries_whatever_the_number_of_deals(
+    manager, count, django_assert_num_queries
+):
     pipeline = PipelineFactory.with_stages()
-    make_deals(150, pipeline=pipeline, responsible=manager, stage_code="new")
+    company = CompanyFactory()
+    new = make_deals(count, pipeline=pipeline, responsible=manager, company=company)
+    with_contacts(new[-3:])
+    for deal in new[-3:]:
+        add_activity(deal, deadline=timezone.now() - datetime.timedelta(hours=2))
     make_deals(120, pipeline=pipeline, responsible=manager, stage_code="in_progress")
     make_deals(5, pipeline=pipeline, responsible=manager, stage_code="won", currency="USD")
     make_deals(3, pipeline=PipelineFactory.with_stages(), responsible=manager)
 
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(5):
         columns = deal_board(user=manager, pipeline=pipeline, per_stage=20)
         for column in columns:
             for deal in column.cards:
-                str(deal.responsible), deal.company
+                str(deal.responsible), str(deal.company), deal.primary_contact
+                assert deal.next_activity is None or deal.next_activity.subject
 
     by_code = {column.stage.code: column for column in columns}
     assert [column.stage.code for column in columns] == ["new", "in_progress", "won", "lost"]
-    assert (by_code["new"].count, len(by_code["new"].cards)) == (150, 20)
-    assert by_code["new"].sums == {"RUB": Decimal("15000.00")}
+    assert (by_code["new"].count, len(by_code["new"].cards)) == (count, min(count, 20))
+    assert by_code["new"].sums == {"RUB": Decimal(100 * count).quantize(Decimal("0.01"))}
     assert (by_code["in_progress"].count, len(by_code["in_progress"].cards)) == (120, 20)
     assert by_code["won"].sums == {"USD": Decimal("500.00")}
     assert (by_code["lost"].count, by_code["lost"].cards, by_code["lost"].sums) == (0, [], {})
+    newest = by_code["new"].cards[0]
+    assert newest.primary_contact is not None
+    assert newest.next_activity.is_overdue
 
 
 def test_board_cards_are_the_newest_first(manager):
@@ -164,16 +196,70 @@ def test_board_cards_are_the_newest_first(manager):
     assert [deal.pk for deal in column.cards] == [deal.pk for deal in expected]
 
 
-def test_lead_board_is_three_queries(manager, django_assert_num_queries):
+def test_lead_board_is_four_queries(manager, django_assert_num_queries):
     pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
-    make_leads(200, stage=stage_of(pipeline, "new"), responsible=manager)
-    with django_assert_num_queries(3):
+    leads = make_leads(200, stage=stage_of(pipeline, "new"), responsible=manager)
+    Lead.objects.filter(pk=leads[-1].pk).update(contact=ContactFactory(), company=CompanyFactory())
+    with django_assert_num_queries(4):
         columns = lead_board(user=manager, pipeline=pipeline, per_stage=10)
         for column in columns:
             for lead in column.cards:
-                str(lead.responsible)
+                str(lead.responsible), str(lead.contact), str(lead.company), lead.next_activity
     assert (columns[0].count, len(columns[0].cards)) == (200, 10)
     assert columns[0].sums == {"RUB": Decimal("2000.00")}
+    assert columns[0].cards[0].contact is not None
+
+
+def test_board_counts_and_sums_are_of_the_filtered_cards(manager, other_manager):
+    pipeline = PipelineFactory.with_stages()
+    make_deals(7, pipeline=pipeline, responsible=manager)
+    make_deals(4, pipeline=pipeline, responsible=other_manager)
+    cards = Deal.objects.filter(responsible=other_manager)
+    [new, *_] = deal_board(user=manager, pipeline=pipeline, cards=cards)
+    assert (new.count, len(new.cards), new.sums) == (4, 4, {"RUB": Decimal("400.00")})
+    assert {deal.responsible_id for deal in new.cards} == {other_manager.pk}
+
+
+def test_next_activity_is_the_nearest_open_deadline(manager):
+    pipeline = PipelineFactory.with_stages()
+    [deal] = make_deals(1, pipeline=pipeline, responsible=manager)
+    now = timezone.now()
+    add_activity(deal, deadline=None, subject="Без срока")
+    add_activity(deal, deadline=now + datetime.timedelta(days=3), subject="Позже")
+    add_activity(deal, deadline=now + datetime.timedelta(days=1), subject="Скоро")
+    add_activity(deal, deadline=now - datetime.timedelta(days=1), completed_at=now, subject="Было")
+    [column, *_] = deal_board(user=manager, pipeline=pipeline)
+    assert column.cards[0].next_activity.subject == "Скоро"
+    assert not column.cards[0].next_activity.is_overdue
+
+
+def test_column_pages_follow_each_other_without_gaps_or_repeats(manager, django_assert_num_queries):
+    pipeline = PipelineFactory.with_stages()
+    deals = make_deals(45, pipeline=pipeline, responsible=manager)
+    # Several cards created in the same microsecond are ordered by id.
+    Deal.objects.filter(pk__in=[deal.pk for deal in deals[10:30]]).update(
+        created_at=deals[10].created_at
+    )
+    [column, *_] = deal_board(user=manager, pipeline=pipeline)
+    seen = [deal.pk for deal in column.cards]
+    after = board_cursor(column.cards[-1])
+    while after:
+        with django_assert_num_queries(3):
+            page = deal_column_page(user=manager, stage=column.stage, after=after)
+        seen += [deal.pk for deal in page.cards]
+        after = page.next_after
+    expected = Deal.objects.filter(stage=column.stage).order_by("-created_at", "-pk")
+    assert seen == list(expected.values_list("pk", flat=True))
+    assert len(seen) == 45
+
+
+def test_a_malformed_cursor_starts_the_column_from_the_top(manager):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    make_leads(3, stage=stage_of(pipeline, "new"), responsible=manager)
+    page = lead_column_page(user=manager, stage=stage_of(pipeline, "new"), after="junk_x")
+    assert len(page.cards) == 3
+    assert page.next_after is None
+    assert parse_board_cursor("99999999999999999999999_1") is None
 
 
 def test_pipelines_summary_is_four_queries_whatever_the_pipeline_count(
