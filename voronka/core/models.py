@@ -84,3 +84,24 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} {self.beat_at:%d.%m.%Y %H:%M:%S}"
+
+
+class UserPreference(models.Model):
+    """A small per-employee setting of the interface (the columns of a list…), as JSON."""
+
+    user = models.ForeignKey(
+        "staff.User", on_delete=models.CASCADE, related_name="preferences", verbose_name=_("user")
+    )
+    key = models.CharField(_("key"), max_length=100)
+    value = models.JSONField(_("value"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("user preference")
+        verbose_name_plural = _("user preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="userpreference_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.key}"

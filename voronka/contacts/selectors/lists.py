@@ -1,5 +1,6 @@
 """Lists and searches of contacts and companies with a fixed number of queries per page."""
 
+from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models
 from django.db.models import Prefetch, Q
@@ -13,6 +14,7 @@ from voronka.contacts.models import (
 )
 from voronka.contacts.services.communications import normalize_communication
 from voronka.core.normalization import digits_only
+from voronka.customization.models import CustomField
 
 
 def _spellings(term: str) -> set[str]:
@@ -48,14 +50,37 @@ def _communication_filter(term: str, model: type[models.Model]) -> Q | None:
     return Q(pk__in=card_ids)
 
 
+def contact_search(term: str) -> Q:
+    """Contacts whose name contains ``term`` or whose phone / e-mail equals it (any spelling)."""
+    condition = _text_filter(term, ("last_name", "first_name", "middle_name"))
+    by_communication = _communication_filter(term, Contact)
+    if by_communication is not None:
+        condition |= by_communication
+    return condition
+
+
+def company_search(term: str) -> Q:
+    """Companies whose title contains ``term``, whose INN starts with it, or whose phone /
+    e-mail equals it (any spelling)."""
+    condition = _text_filter(term, ("title",))
+    digits = digits_only(term)
+    if digits and len(digits) >= 4 and len(digits) == len(term.replace(" ", "")):
+        condition |= Q(inn__startswith=digits)
+    by_communication = _communication_filter(term, Company)
+    if by_communication is not None:
+        condition |= by_communication
+    return condition
+
+
 def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]:
-    """Contacts (not in the recycle bin) with responsible, communications and primary company.
+    """Contacts (not in the recycle bin) with responsible, source, communications and primary
+    company: three queries for a page of any size.
 
     Access rights come later: ``user`` is accepted so callers need not change then, but the
     list is not yet filtered by it. ``search`` matches names (a fragment) or a phone / e-mail
     (exactly, in any spelling).
     """
-    queryset = Contact.objects.select_related("responsible").prefetch_related(
+    queryset = Contact.objects.select_related("responsible", "source").prefetch_related(
         "communications",
         Prefetch(
             "company_links",
@@ -67,32 +92,46 @@ def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]
     )
     term = (search or "").strip()
     if term:
-        condition = _text_filter(term, ("last_name", "first_name", "middle_name"))
-        by_communication = _communication_filter(term, Contact)
-        if by_communication is not None:
-            condition |= by_communication
-        queryset = queryset.filter(condition)
+        queryset = queryset.filter(contact_search(term))
     return queryset
 
 
 def company_list(*, user, search: str | None = None) -> models.QuerySet[Company]:
-    """Companies (not in the recycle bin) with responsible and communications.
+    """Companies (not in the recycle bin) with responsible, source and communications: two
+    queries for a page of any size.
 
     Access rights come later: ``user`` is accepted but not yet used to filter. ``search``
     matches the title (a fragment), the INN (from its start) or a phone / e-mail (exactly).
     """
-    queryset = Company.objects.select_related("responsible").prefetch_related("communications")
+    queryset = Company.objects.select_related("responsible", "source").prefetch_related(
+        "communications"
+    )
     term = (search or "").strip()
     if term:
-        condition = _text_filter(term, ("title",))
-        digits = digits_only(term)
-        if digits and len(digits) >= 4 and len(digits) == len(term.replace(" ", "")):
-            condition |= Q(inn__startswith=digits)
-        by_communication = _communication_filter(term, Company)
-        if by_communication is not None:
-            condition |= by_communication
-        queryset = queryset.filter(condition)
+        queryset = queryset.filter(company_search(term))
     return queryset
+
+
+def contacts_by_ids(*, user, ids: list[int]) -> list[Contact]:
+    """The contacts (not in the recycle bin) among ``ids``, for a bulk action; one query."""
+    return list(Contact.objects.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
+
+
+def companies_by_ids(*, user, ids: list[int]) -> list[Company]:
+    """The companies (not in the recycle bin) among ``ids``, for a bulk action; one query."""
+    return list(Company.objects.filter(pk__in=ids).order_by("title", "pk"))
+
+
+def responsible_options(*, user, search: str = "", limit: int = 20) -> list:
+    """Active employees whose name or login contains ``search``, for a typeahead: at most
+    ``limit`` of them, the acting employee first when they match."""
+    queryset = get_user_model().objects.filter(is_active=True)
+    term = (search or "").strip()
+    if term:
+        queryset = queryset.filter(_text_filter(term, ("last_name", "first_name", "username")))
+    people = list(queryset.order_by("last_name", "first_name", "pk")[:limit])
+    people.sort(key=lambda person: person.pk != getattr(user, "pk", None))
+    return people
 
 
 def cards_by_communication(kind: str, value: str) -> list[models.Model]:
@@ -117,3 +156,17 @@ def cards_by_communication(kind: str, value: str) -> list[models.Model]:
             continue
         cards.extend(model._default_manager.filter(pk__in=ids).order_by("pk"))
     return cards
+
+
+def employee_by_id(*, user, pk) -> "models.Model | None":
+    """An active employee by id (a bulk assign's target), or None for anything else."""
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return get_user_model().objects.filter(pk=number, is_active=True).first()
+
+
+def custom_field_definitions(entity: str) -> list[CustomField]:
+    """The active custom fields of an entity in their order (list columns and filters)."""
+    return list(CustomField.objects.filter(entity=entity, is_active=True).order_by("sort", "pk"))

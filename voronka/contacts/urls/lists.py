@@ -1,10 +1,29 @@
 """URLs of the contact and company lists."""
 
 from django.urls import path
-from django.views.generic import TemplateView
 
-# Temporary targets of the menu until the lists land.
+from voronka.contacts.views import lists
+
 urlpatterns = [
-    path("contacts/", TemplateView.as_view(template_name="base.html"), name="contact_list"),
-    path("companies/", TemplateView.as_view(template_name="base.html"), name="company_list"),
+    path("contacts/", lists.ContactListView.as_view(), name="contact_list"),
+    path("contacts/columns/", lists.ContactListColumnsView.as_view(), name="contact_columns"),
+    path("contacts/bulk/", lists.ContactBulkView.as_view(), name="contact_bulk"),
+    path(
+        "contacts/export/<str:file_format>/",
+        lists.ContactExportView.as_view(),
+        name="contact_export",
+    ),
+    path("companies/", lists.CompanyListView.as_view(), name="company_list"),
+    path("companies/columns/", lists.CompanyListColumnsView.as_view(), name="company_columns"),
+    path("companies/bulk/", lists.CompanyBulkView.as_view(), name="company_bulk"),
+    path(
+        "companies/export/<str:file_format>/",
+        lists.CompanyExportView.as_view(),
+        name="company_export",
+    ),
+    path(
+        "contacts/responsible-options/",
+        lists.ResponsibleOptionsView.as_view(),
+        name="responsible_options",
+    ),
 ]

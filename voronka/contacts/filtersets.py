@@ -1,0 +1,249 @@
+"""Filters of contacts and companies, shared by the lists and (later) the API.
+
+Every filter reads the query string; a bad value is a form error on that field, never a
+server error, and the other filters still apply. Custom fields get one filter each, built
+from the active definitions of the entity (one query per filterset).
+"""
+
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet
+from django.db.models.fields.json import KeyTextTransform, KeyTransform
+from django.db.models.functions import Cast
+from django.utils.translation import gettext_lazy as _
+
+from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
+from voronka.contacts.selectors.lists import company_search, contact_search
+from voronka.customization.models import CustomField, EntityType, FieldType, Source
+
+CUSTOM_PREFIX = "cf_"
+SEARCH_MAX_LENGTH = 200
+_NUMBER = DecimalField(max_digits=30, decimal_places=6)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+
+class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
+    """Two browser date pickers, ``<name>_after`` and ``<name>_before``."""
+
+    suffixes = ["after", "before"]
+
+    def __init__(self, attrs=None):
+        super().__init__((DateInput, DateInput), attrs)
+
+    def decompress(self, value):
+        if value:
+            return [value.start, value.stop]
+        return [None, None]
+
+
+class Toggle(forms.CheckboxInput):
+    """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
+
+
+def custom_field_filter(definition: CustomField) -> tuple[str, django_filters.Filter] | None:
+    """The filter of one custom field: text contains, number range, date range, a list
+    option, yes/no, an employee. Other types (links to cards) are not filtered."""
+    code, label, kind = definition.code, definition.label, definition.field_type
+    name = f"{CUSTOM_PREFIX}{code}"
+    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.URL):
+
+        def contains(queryset, _name, value):
+            value = value.strip()
+            if not value:
+                return queryset
+            return queryset.filter(**{f"custom_fields__{code}__icontains": value})
+
+        return name, django_filters.CharFilter(label=label, method=contains, max_length=200)
+    if kind in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY) and not definition.multiple:
+        text = (
+            KeyTextTransform("amount", KeyTransform(code, "custom_fields"))
+            if kind == FieldType.MONEY
+            else KeyTextTransform(code, "custom_fields")
+        )
+
+        def number_range(queryset, _name, value):
+            alias = f"_cf_number_{code}"
+            queryset = queryset.alias(**{alias: Cast(text, _NUMBER)})
+            if value.start is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": value.start})
+            if value.stop is not None:
+                queryset = queryset.filter(**{f"{alias}__lte": value.stop})
+            return queryset
+
+        return name, django_filters.RangeFilter(label=label, method=number_range)
+    if kind in (FieldType.DATE, FieldType.DATETIME) and not definition.multiple:
+
+        def date_range(queryset, _name, value):
+            # Stored as ISO text, so text order is date order.
+            alias = f"_cf_date_{code}"
+            queryset = queryset.alias(**{alias: KeyTextTransform(code, "custom_fields")})
+            if value.start is not None:
+                queryset = queryset.filter(**{f"{alias}__gte": value.start.date().isoformat()})
+            if value.stop is not None:
+                day_after = value.stop.date() + timedelta(days=1)
+                queryset = queryset.filter(**{f"{alias}__lt": day_after.isoformat()})
+            return queryset
+
+        return name, django_filters.DateFromToRangeFilter(
+            label=label, method=date_range, widget=DateRangeWidget()
+        )
+    if kind == FieldType.LIST:
+        choices = [(str(option["id"]), option["label"]) for option in definition.options]
+
+        def option(queryset, _name, value):
+            if definition.multiple:
+                # A JSON array read as text: the quoted id is in it.
+                alias = f"_cf_list_{code}"
+                queryset = queryset.alias(**{alias: KeyTextTransform(code, "custom_fields")})
+                return queryset.filter(**{f"{alias}__contains": f'"{value}"'})
+            return queryset.filter(**{f"custom_fields__{code}": value})
+
+        return name, django_filters.ChoiceFilter(label=label, choices=choices, method=option)
+    if kind == FieldType.BOOLEAN:
+
+        def flag(queryset, _name, value):
+            if value:
+                return queryset.filter(**{f"custom_fields__{code}": True})
+            # "No" includes cards where the field was never filled.
+            return queryset.exclude(**{f"custom_fields__{code}": True})
+
+        return name, django_filters.BooleanFilter(label=label, method=flag)
+    return None
+
+
+def active_users():
+    return get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name")
+
+
+class ClientFilterSet(django_filters.FilterSet):
+    """What contacts and companies share: search, responsible, source, creation dates, mine,
+    custom fields."""
+
+    entity: str = ""
+
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_search",
+        max_length=SEARCH_MAX_LENGTH,
+        widget=forms.TextInput(attrs={"type": "search"}),
+    )
+    responsible = django_filters.ModelMultipleChoiceFilter(
+        label=_("Responsible"), queryset=active_users(), distinct=False
+    )
+    source = django_filters.ModelMultipleChoiceFilter(
+        label=_("Source"), queryset=Source.objects.order_by("sort", "name"), distinct=False
+    )
+    created = django_filters.DateFromToRangeFilter(
+        label=_("Created"), field_name="created_at", widget=DateRangeWidget()
+    )
+    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine", widget=Toggle)
+
+    def __init__(self, data=None, queryset=None, *, request=None, prefix=None, definitions=None):
+        super().__init__(data, queryset, request=request, prefix=prefix)
+        self.custom_filter_names: list[str] = []
+        if definitions is None:
+            definitions = CustomField.objects.filter(entity=self.entity, is_active=True).order_by(
+                "sort", "pk"
+            )
+        for definition in definitions:
+            made = custom_field_filter(definition)
+            if made is None:
+                continue
+            name, custom = made
+            custom.parent = self
+            custom.model = self._meta.model
+            self.filters[name] = custom
+            self.custom_filter_names.append(name)
+
+    @property
+    def user(self):
+        return getattr(self.request, "user", None)
+
+    def filter_mine(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        user = self.user
+        if not value or user is None or not user.is_authenticated:
+            return queryset
+        return queryset.filter(responsible=user)
+
+    def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        term = (value or "").strip()
+        if not term:
+            return queryset
+        return queryset.filter(self.search(term))
+
+    def search(self, term: str) -> Q:
+        raise NotImplementedError
+
+    @property
+    def active_count(self) -> int:
+        """How many filters besides the quick search hold a value (the collapsed bar shows it)."""
+        if not self.is_bound or not self.form.is_valid():
+            return 0
+        return sum(
+            1
+            for key, value in self.form.cleaned_data.items()
+            if key != "q" and value not in (None, "", [], False) and not _empty_range(value)
+        )
+
+
+def _empty_range(value) -> bool:
+    return isinstance(value, slice) and value.start is None and value.stop is None
+
+
+class ContactFilterSet(ClientFilterSet):
+    entity = EntityType.CONTACT
+
+    company = django_filters.CharFilter(
+        label=_("Company"), method="filter_company", max_length=SEARCH_MAX_LENGTH
+    )
+
+    class Meta:
+        model = Contact
+        fields = ["q", "responsible", "source", "company", "created", "mine"]
+
+    def search(self, term: str) -> Q:
+        return contact_search(term)
+
+    def filter_company(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        """Contacts working at a company whose title contains the text (any of their
+        companies, not only the primary one)."""
+        term = (value or "").strip()
+        if not term:
+            return queryset
+        links = ContactCompany.objects.filter(
+            contact=OuterRef("pk"),
+            company__deleted_at__isnull=True,
+            company__title__icontains=term,
+        )
+        return queryset.filter(Exists(links))
+
+
+class CompanyFilterSet(ClientFilterSet):
+    entity = EntityType.COMPANY
+
+    company_type = django_filters.MultipleChoiceFilter(
+        label=_("Type"), choices=CompanyType.choices, distinct=False
+    )
+    industry = django_filters.CharFilter(
+        label=_("Industry"), lookup_expr="icontains", max_length=SEARCH_MAX_LENGTH
+    )
+
+    class Meta:
+        model = Company
+        fields = ["q", "responsible", "source", "company_type", "industry", "created", "mine"]
+
+    def search(self, term: str) -> Q:
+        return company_search(term)

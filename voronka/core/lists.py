@@ -1,0 +1,410 @@
+"""What every card list shares: columns, sorting through the query string, pages without an
+exact count, the visible columns kept per employee, bulk action reports.
+
+A list is described by a ``ListSpec`` (its columns); the entity's view picks the queryset
+(a selector plus a FilterSet) and this module does the rest the same way for leads, deals,
+contacts and companies.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from itertools import islice
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from voronka.core.exceptions import ConflictError
+from voronka.core.preferences import preference_get
+
+PAGE_SIZE = 50
+# Counting stops here: "10 000+" is as useful to a manager as the exact number and never
+# scans a table of millions.
+COUNT_CAP = 10_000
+# At most this many ids in one bulk action (a page is 50; a crafted request gets no further).
+BULK_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a list.
+
+    ``value(row)`` is the plain value (for export and, formatted, for the page);
+    ``display(row)`` may give richer HTML for the page. ``sort`` lists the model fields the
+    column sorts by (empty: not sortable).
+    """
+
+    key: str
+    label: Any
+    value: Callable[[Any], Any]
+    display: Callable[[Any], Any] | None = None
+    sort: tuple[str, ...] = ()
+    numeric: bool = False
+    default: bool = True
+    # Called once per page (or export chunk) with its rows, before any value is read:
+    # lets a column fetch what its rows refer to in one query.
+    prepare: Callable[[list], None] | None = None
+
+    @property
+    def sortable(self) -> bool:
+        return bool(self.sort)
+
+    def html(self, row) -> Any:
+        if self.display is not None:
+            return self.display(row)
+        return format_value(self.value(row))
+
+
+@dataclass
+class ListSpec:
+    """The columns of an entity's list; ``fixed`` columns are always shown (the title)."""
+
+    key: str
+    columns: list[Column]
+    default_sort: str
+    fixed: tuple[str, ...] = ()
+
+    def column(self, key: str) -> Column | None:
+        return next((column for column in self.columns if column.key == key), None)
+
+    @property
+    def default_keys(self) -> list[str]:
+        return [column.key for column in self.columns if column.default or column.key in self.fixed]
+
+    @property
+    def preference_key(self) -> str:
+        return f"list_columns:{self.key}"
+
+    def visible(self, keys: Iterable[str] | None) -> list[Column]:
+        """Columns to show, in the spec's order; unknown keys are ignored."""
+        wanted = set(self.default_keys if keys is None else keys) | set(self.fixed)
+        columns = [column for column in self.columns if column.key in wanted]
+        return columns or [column for column in self.columns if column.key in self.default_keys]
+
+    def visible_for(self, user) -> list[Column]:
+        keys = preference_get(user=user, key=self.preference_key)
+        return self.visible(keys if isinstance(keys, list) else None)
+
+    def clean_keys(self, keys: Iterable[str]) -> list[str]:
+        known = {column.key for column in self.columns}
+        return [key for key in dict.fromkeys(keys) if key in known]
+
+
+# Values: how a plain value reads on the page and in CSV.
+
+
+def format_value(value: Any) -> str:
+    """A value as a person reads it, in the active language and time zone."""
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, Decimal | float):
+        return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, list | tuple):
+        return ", ".join(text for text in (format_value(item) for item in value) if text)
+    return str(value)
+
+
+def link(url: str, text: Any):
+    return format_html('<a href="{}">{}</a>', url, text or "—")
+
+
+def detail_url(url_name: str, fallback: str, pk: int) -> str:
+    """The card page's address; ``fallback`` (``/deals/{}/``) until the card page exists."""
+    try:
+        return reverse(url_name, args=[pk])
+    except NoReverseMatch:
+        return fallback.format(pk)
+
+
+# Sorting
+
+
+@dataclass(frozen=True)
+class Sorting:
+    key: str
+    descending: bool
+
+    @property
+    def param(self) -> str:
+        return f"-{self.key}" if self.descending else self.key
+
+
+def parse_sort(spec: ListSpec, raw: str | None) -> Sorting:
+    """``?sort=amount`` / ``?sort=-amount``; anything not in the spec falls back to its default."""
+    for candidate in (raw or "", spec.default_sort):
+        key = candidate.removeprefix("-")
+        column = spec.column(key)
+        if column is not None and column.sortable:
+            return Sorting(key=key, descending=candidate.startswith("-"))
+    raise ValueError(f"The default sort of {spec.key} is not a sortable column.")
+
+
+def order_by(queryset: models.QuerySet, spec: ListSpec, sorting: Sorting) -> models.QuerySet:
+    """Order by the column's fields, empty values last, then by id in the same direction so
+    rows never swap places between pages."""
+    column = spec.column(sorting.key)
+    assert column is not None
+    expressions = []
+    for name in (*column.sort, "pk"):
+        expression = F(name)
+        expressions.append(
+            expression.desc(nulls_last=True)
+            if sorting.descending
+            else expression.asc(nulls_last=True)
+        )
+    return queryset.order_by(*expressions)
+
+
+# Pages
+
+
+@dataclass
+class Page:
+    rows: list
+    number: int
+    size: int
+    has_next: bool
+    total: int
+    total_capped: bool
+
+    @property
+    def start(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.rows else 0
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1 if self.rows else 0
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_number(self) -> int:
+        return self.number + 1
+
+
+def page_number(raw: str | None) -> int:
+    try:
+        number = int(raw or 1)
+    except (TypeError, ValueError):
+        return 1
+    return min(max(number, 1), 10**6)
+
+
+def capped_count(queryset: models.QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows, counting no further than ``cap`` (one bounded query)."""
+    bare = queryset.select_related(None).prefetch_related(None).order_by()
+    count = bare.values("pk")[: cap + 1].count()
+    return min(count, cap), count > cap
+
+
+def paginate(queryset: models.QuerySet, number: int, size: int = PAGE_SIZE) -> Page:
+    """One page of an ordered queryset: the rows (one extra is read to know whether a next
+    page exists) and a capped total. Never an exact ``COUNT(*)`` over the whole table."""
+    offset = (number - 1) * size
+    rows = list(queryset[offset : offset + size + 1])
+    total, capped = capped_count(queryset)
+    return Page(
+        rows=rows[:size],
+        number=number,
+        size=size,
+        has_next=len(rows) > size,
+        total=total,
+        total_capped=capped,
+    )
+
+
+def prepare_columns(columns: Iterable[Column], rows: list) -> None:
+    for column in columns:
+        if column.prepare is not None:
+            column.prepare(rows)
+
+
+def table_rows(columns: list[Column], rows: list) -> list[tuple[Any, list[tuple[Column, Any]]]]:
+    """``[(row, [(column, html), …]), …]`` for the template."""
+    prepare_columns(columns, rows)
+    return [(row, [(column, column.html(row)) for column in columns]) for row in rows]
+
+
+def chunks(iterable: Iterable, size: int) -> Iterator[list]:
+    iterator = iter(iterable)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def query_string(params, **changes) -> str:
+    """The current query string with some keys replaced (None drops a key)."""
+    data = {key: params.getlist(key) for key in params}
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = [str(value)]
+    return urlencode([(key, value) for key, values in data.items() for value in values])
+
+
+def sort_links(columns: list[Column], sorting: Sorting, params) -> dict[str, str]:
+    """For each sortable column the query string that sorts by it: a click on the current
+    column flips the direction, on another column sorts ascending."""
+    links = {}
+    for column in columns:
+        if not column.sortable:
+            continue
+        descending = column.key == sorting.key and not sorting.descending
+        value = f"-{column.key}" if descending else column.key
+        links[column.key] = query_string(params, sort=value, page=None)
+    return links
+
+
+def parse_ids(values: Iterable[str]) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            continue
+        if number > 0:
+            ids.append(number)
+    return list(dict.fromkeys(ids))[:BULK_LIMIT]
+
+
+# Bulk actions: card by card, each through its service in its own transaction.
+
+
+@dataclass
+class BulkReport:
+    done: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+    def run(self, cards: Iterable, operation: Callable[[Any], Any]) -> "BulkReport":
+        for card in cards:
+            try:
+                operation(card)
+            except ValidationError as error:
+                self.failed.append((str(card), error_text(error)))
+            except ConflictError as error:
+                self.failed.append((str(card), str(error) or _("changed by someone else")))
+            else:
+                self.done.append(str(card))
+        return self
+
+    def summary(self, verb: str) -> str:
+        """ "Moved: 12, not moved: 2." with ``verb`` naming the action."""
+        text = ngettext("%(verb)s: %(count)d card.", "%(verb)s: %(count)d cards.", len(self.done))
+        text = text % {"verb": verb, "count": len(self.done)}
+        if self.failed:
+            text += " " + ngettext(
+                "Not done: %(count)d.", "Not done: %(count)d.", len(self.failed)
+            ) % {"count": len(self.failed)}
+        return text
+
+
+def error_text(error: ValidationError) -> str:
+    if hasattr(error, "message_dict"):
+        return " ".join(message for messages in error.message_dict.values() for message in messages)
+    return " ".join(error.messages)
+
+
+# Custom fields as columns (definitions are read by the entity's list, never here).
+
+
+def _custom_value(definition, value: Any, names: dict[int, str]) -> Any:
+    kind = definition.field_type
+    if kind == "list":
+        labels = {str(option.get("id")): option.get("label") for option in definition.options}
+        return labels.get(str(value), value)
+    if kind == "employee":
+        return names.get(value, value) if isinstance(value, int) else value
+    if kind == "money" and isinstance(value, dict):
+        return f"{value.get('amount', '')} {value.get('currency', '')}".strip()
+    if kind == "crm_link" and isinstance(value, dict):
+        return f"{value.get('entity', '')} #{value.get('id', '')}"
+    if kind == "decimal" and isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return value
+    if kind == "date" and isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            return value
+    if kind == "datetime" and isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def custom_field_columns(definitions: Iterable) -> list[Column]:
+    """One column per custom field definition (hidden until chosen). Employee fields read
+    the names of all employees a page refers to in one query."""
+    from django.contrib.auth import get_user_model
+
+    columns = []
+    for definition in definitions:
+        names: dict[int, str] = {}
+
+        def value(row, definition=definition, names=names):
+            raw = (row.custom_fields or {}).get(definition.code)
+            if raw is None:
+                return None
+            if isinstance(raw, list):
+                return [_custom_value(definition, item, names) for item in raw]
+            return _custom_value(definition, raw, names)
+
+        prepare = None
+        if definition.field_type == "employee":
+
+            def prepare(rows, definition=definition, names=names):
+                ids: set[int] = set()
+                for row in rows:
+                    raw = (row.custom_fields or {}).get(definition.code)
+                    for item in raw if isinstance(raw, list) else [raw]:
+                        if isinstance(item, int):
+                            ids.add(item)
+                names.clear()
+                if ids:
+                    people = get_user_model().objects.filter(pk__in=ids)
+                    names.update({person.pk: person_name(person) for person in people})
+
+        columns.append(
+            Column(
+                key=f"cf_{definition.code}",
+                label=definition.label,
+                value=value,
+                numeric=definition.field_type in ("integer", "decimal", "money"),
+                default=False,
+                prepare=prepare,
+            )
+        )
+    return columns
+
+
+def person_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
