@@ -1,4 +1,9 @@
-"""Lists of leads and deals at a fixed number of queries whatever the data size."""
+"""Lists of leads and deals at a fixed number of queries whatever the data size.
+
+The list selectors return unsliced querysets: the list page filters them (``LeadFilterSet`` /
+``DealFilterSet``), orders them by a whitelisted column and reads one page; the export reads
+them in chunks. Either way a page costs the same queries for 3 rows or 50.
+"""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -6,8 +11,16 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from voronka.contacts.models import Communication
 from voronka.core.normalization import normalize_email, normalize_phone
-from voronka.sales.models import Deal, DealContact, Lead, Pipeline, Stage
+from voronka.sales.models import (
+    Deal,
+    DealContact,
+    Lead,
+    LossReason,
+    Pipeline,
+    Stage,
+)
 
+# Kept for callers that show "the newest N" outside the paged list.
 LIST_LIMIT = 100
 
 
@@ -34,10 +47,9 @@ def lead_list(
     pipeline: Pipeline | None = None,
     stage: Stage | None = None,
     search: str | None = None,
-    limit: int = LIST_LIMIT,
-) -> list[Lead]:
-    """The newest leads with what a list row shows: stage, responsible, contact, company and
-    communications — two queries."""
+) -> models.QuerySet[Lead]:
+    """Leads (not in the recycle bin), newest first, with what a list row shows: stage,
+    responsible, source, contact, company and communications — two queries per page."""
     leads = Lead.objects.select_related(
         "stage", "responsible", "source", "company", "contact"
     ).prefetch_related(_communications_prefetch())
@@ -53,7 +65,7 @@ def lead_list(
             | Q(last_name__istartswith=search)
             | _communication_match(Lead, search)
         )
-    return list(leads.order_by("-created_at", "-pk")[:limit])
+    return leads.order_by("-created_at", "-pk")
 
 
 def deal_list(
@@ -62,12 +74,12 @@ def deal_list(
     pipeline: Pipeline | None = None,
     stage: Stage | None = None,
     search: str | None = None,
-    limit: int = LIST_LIMIT,
-) -> list[Deal]:
-    """The newest deals with stage, pipeline, responsible, company and the primary contact with
-    its communications (``deal.primary_contact``) — three queries."""
+) -> models.QuerySet[Deal]:
+    """Deals (not in the recycle bin), newest first, with stage, pipeline, responsible,
+    source, company and the primary contact (``deal.primary_contact_links``) with its
+    communications — three queries per page."""
     deals = Deal.objects.select_related(
-        "stage", "pipeline", "responsible", "company"
+        "stage", "pipeline", "responsible", "source", "company"
     ).prefetch_related(
         Prefetch(
             "contact_links",
@@ -88,8 +100,62 @@ def deal_list(
     search = (search or "").strip()
     if search:
         deals = deals.filter(Q(title__icontains=search) | Q(company__title__icontains=search))
-    rows = list(deals.order_by("-created_at", "-pk")[:limit])
-    for deal in rows:
-        links = deal.primary_contact_links
-        deal.primary_contact = links[0].contact if links else None
-    return rows
+    return deals.order_by("-created_at", "-pk")
+
+
+def primary_contact(deal: Deal):
+    """The deal's primary contact from what ``deal_list`` prefetched, or None."""
+    links = getattr(deal, "primary_contact_links", None) or []
+    return links[0].contact if links else None
+
+
+def leads_by_ids(*, user, ids: list[int]) -> list[Lead]:
+    """The leads (not in the recycle bin) among ``ids``, for a bulk action; one query."""
+    return list(Lead.objects.filter(pk__in=ids).select_related("stage").order_by("-pk"))
+
+
+def deals_by_ids(*, user, ids: list[int]) -> list[Deal]:
+    """The deals (not in the recycle bin) among ``ids``, for a bulk action; one query."""
+    return list(Deal.objects.filter(pk__in=ids).select_related("stage").order_by("-pk"))
+
+
+def list_pipelines(*, user, entity: str) -> list[Pipeline]:
+    """The pipelines of leads or deals in their order (the list's pipeline filter)."""
+    return list(Pipeline.objects.filter(entity=entity).order_by("sort", "pk"))
+
+
+def stage_groups(
+    *, user, entity: str, pipeline: Pipeline | None = None
+) -> list[tuple[Pipeline, list[Stage]]]:
+    """Stages to move cards to, grouped by pipeline (only ``pipeline``'s when given); one
+    query."""
+    stages = Stage.objects.filter(pipeline__entity=entity).select_related("pipeline")
+    if pipeline is not None:
+        stages = stages.filter(pipeline=pipeline)
+    groups: dict[int, tuple[Pipeline, list[Stage]]] = {}
+    for stage in stages.order_by("pipeline__sort", "pipeline_id", "sort", "pk"):
+        groups.setdefault(stage.pipeline_id, (stage.pipeline, []))[1].append(stage)
+    return list(groups.values())
+
+
+def stage_by_id(*, user, entity: str, pk) -> Stage | None:
+    """A stage of a lead or deal pipeline by id, or None for anything else."""
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return (
+        Stage.objects.filter(pk=number, pipeline__entity=entity).select_related("pipeline").first()
+    )
+
+
+def active_loss_reasons(*, user) -> list[LossReason]:
+    return list(LossReason.objects.filter(is_active=True).order_by("sort", "name"))
+
+
+def loss_reason_by_id(*, user, pk) -> LossReason | None:
+    try:
+        number = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return LossReason.objects.filter(pk=number, is_active=True).first()
