@@ -1,0 +1,188 @@
+"""Writes for the catalogues and definitions administrators keep: sources and custom fields."""
+
+import secrets
+from typing import Any
+
+from django.apps import apps
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from voronka.core.inputs import check_editable, model_errors, prepare_values
+from voronka.customization.models import ENTITY_MODELS, CustomField, FieldType, Source
+from voronka.customization.validation import _clean_value, is_empty
+
+SOURCE_FIELDS = frozenset({"code", "name", "sort", "is_active"})
+SOURCE_UPDATE_FIELDS = SOURCE_FIELDS - {"code"}
+CUSTOM_FIELD_FIELDS = frozenset(
+    {
+        "entity",
+        "code",
+        "label",
+        "field_type",
+        "multiple",
+        "required",
+        "section",
+        "sort",
+        "options",
+        "default",
+        "is_active",
+    }
+)
+# The code names the values stored on every card, and the entity is where they are stored.
+CUSTOM_FIELD_UPDATE_FIELDS = CUSTOM_FIELD_FIELDS - {"code", "entity"}
+
+
+def _write(instance, data: dict[str, Any], *, creating: bool) -> list[str]:
+    """Set ``data`` on ``instance`` and validate it; every problem is named by its field."""
+    errors: dict[str, list[str]] = {}
+    values = prepare_values(type(instance), data, errors)
+    for key, value in values.items():
+        setattr(instance, key, value)
+    model_errors(instance, errors)
+    if errors:
+        raise ValidationError(errors)
+    if creating:
+        instance.save()
+    return list(values)
+
+
+@transaction.atomic
+def source_create(*, actor, data: dict[str, Any]) -> Source:
+    check_editable(data, SOURCE_FIELDS)
+    source = Source()
+    _write(source, data, creating=True)
+    return source
+
+
+@transaction.atomic
+def source_update(*, actor, source: Source, data: dict[str, Any]) -> Source:
+    """Rename, re-sort or retire a source; its code stays, cards and forms refer to it."""
+    check_editable(data, SOURCE_UPDATE_FIELDS)
+    source = Source.objects.select_for_update().get(pk=source.pk)
+    fields = _write(source, data, creating=False)
+    if fields:
+        source.save(update_fields=[*fields, "updated_at"])
+    return source
+
+
+def _option_id(taken: set[str]) -> str:
+    while True:
+        candidate = secrets.token_hex(3)
+        if candidate not in taken:
+            return candidate
+
+
+def _clean_options(raw: Any, existing: list[dict[str, Any]], errors: dict) -> list[dict]:
+    """List options from labels (one per line, or a list of labels or ``{"id", "label"}``).
+
+    A label that was already offered keeps its id, so the values on cards keep their meaning.
+    """
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    if not isinstance(raw, list | tuple):
+        errors.setdefault("options", []).append(_("List the options, one per line."))
+        return existing
+    by_label = {str(option["label"]): str(option["id"]) for option in existing}
+    taken = {str(option["id"]) for option in existing}
+    options, seen = [], set()
+    for item in raw:
+        if isinstance(item, dict):
+            label, option_id = str(item.get("label", "")).strip(), str(item.get("id") or "")
+        else:
+            label, option_id = str(item).strip(), ""
+        if not label or label in seen:
+            continue
+        seen.add(label)
+        option_id = option_id or by_label.get(label) or _option_id(taken)
+        taken.add(option_id)
+        options.append({"id": option_id, "label": label})
+    return options
+
+
+def _values_exist(definition: CustomField) -> bool:
+    """Whether any card (the recycle bin included) holds a value of this field."""
+    model = apps.get_model(ENTITY_MODELS[definition.entity])
+    return model._base_manager.filter(custom_fields__has_key=definition.code).exists()
+
+
+def _apply_custom_field(
+    definition: CustomField, data: dict[str, Any], *, creating: bool
+) -> list[str]:
+    errors: dict[str, list[str]] = {}
+    values = dict(data)
+    raw_options = values.pop("options", None)
+    has_default = "default" in values
+    default = values.pop("default", None)
+    old_type, old_multiple = definition.field_type, definition.multiple
+    changed = prepare_values(CustomField, values, errors)
+    for key, value in changed.items():
+        setattr(definition, key, value)
+    fields = list(changed)
+    if definition.field_type == FieldType.LIST:
+        if raw_options is not None:
+            definition.options = _clean_options(raw_options, definition.options or [], errors)
+            fields.append("options")
+        if not definition.options and "options" not in errors:
+            errors.setdefault("options", []).append(_("A list needs at least one option."))
+    elif raw_options not in (None, "", []) or definition.options:
+        definition.options = []
+        fields.append("options")
+    shape_changed = (definition.field_type, definition.multiple) != (old_type, old_multiple)
+    if not creating and shape_changed and _values_exist(definition):
+        key = "field_type" if definition.field_type != old_type else "multiple"
+        errors.setdefault(key, []).append(
+            _(
+                "Cards already hold values of this field; its type cannot change. "
+                "Create a new field instead."
+            )
+        )
+    if has_default or "field_type" in changed or "multiple" in changed:
+        settings_value = dict(definition.settings or {})
+        if has_default:
+            settings_value["default"] = default
+        current = settings_value.get("default")
+        if definition.field_type == FieldType.LIST and not is_empty(current):
+            # An administrator types the option as it reads; cards store its id.
+            labels = {str(option["label"]): option["id"] for option in definition.options}
+            current = labels.get(str(current), current)
+        if not is_empty(current):
+            try:
+                settings_value["default"] = _clean_value(definition, current)
+            except ValidationError as error:
+                errors.setdefault("default", []).extend(error.messages)
+        else:
+            settings_value.pop("default", None)
+        if settings_value != definition.settings:
+            definition.settings = settings_value
+            fields.append("settings")
+    model_errors(definition, errors)
+    if errors:
+        raise ValidationError(errors)
+    return fields
+
+
+@transaction.atomic
+def custom_field_create(*, actor, data: dict[str, Any]) -> CustomField:
+    """Add a field to leads, deals, contacts or companies.
+
+    ``options`` (list types) are labels, one per line; ``default`` is a value of the field's
+    type kept in ``settings["default"]`` for forms to offer.
+    """
+    check_editable(data, CUSTOM_FIELD_FIELDS)
+    definition = CustomField()
+    _apply_custom_field(definition, data, creating=True)
+    definition.save()
+    return definition
+
+
+@transaction.atomic
+def custom_field_update(*, actor, definition: CustomField, data: dict[str, Any]) -> CustomField:
+    """Change a field's label, options, flags or sort; the type only while no card has a
+    value (stored values would stop making sense)."""
+    check_editable(data, CUSTOM_FIELD_UPDATE_FIELDS)
+    definition = CustomField.objects.select_for_update().get(pk=definition.pk)
+    fields = _apply_custom_field(definition, data, creating=False)
+    if fields:
+        definition.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
+    return definition

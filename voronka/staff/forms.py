@@ -1,0 +1,106 @@
+"""Forms of the company settings: employees, departments and absences. They check the input's
+shape; the services in ``staff.services`` validate and write."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from voronka.customization.forms import ShapeModelForm
+from voronka.staff.models import Absence, Department, User
+
+WEEKDAYS = [
+    (1, _("Mon")),
+    (2, _("Tue")),
+    (3, _("Wed")),
+    (4, _("Thu")),
+    (5, _("Fri")),
+    (6, _("Sat")),
+    (7, _("Sun")),
+]
+
+
+class EmployeeForm(ShapeModelForm):
+    work_days = forms.TypedMultipleChoiceField(
+        label=_("working days"),
+        choices=WEEKDAYS,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-choices"}),
+    )
+    password = forms.CharField(
+        label=_("password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Set once; the employee can change it after signing in."),
+    )
+
+    class Meta:
+        model = User
+        fields = [
+            "username",
+            "last_name",
+            "first_name",
+            "middle_name",
+            "email",
+            "phone",
+            "position",
+            "department",
+            "hourly_cost_rate",
+            "work_day_start",
+            "work_day_end",
+            "work_days",
+            "is_staff",
+        ]
+        labels = {"username": _("login"), "is_staff": _("administrator")}
+        help_texts = {
+            "username": _("Used to sign in; cannot be changed later."),
+            "is_staff": _("Administrators open the settings."),
+        }
+        widgets = {
+            "work_day_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "work_day_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        }
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            self.fields["department"].queryset = departments
+        if self.instance.pk:
+            del self.fields["username"]
+            del self.fields["password"]
+            self.initial["work_days"] = list(self.instance.work_days or [])
+        else:
+            self.initial.setdefault("work_days", [1, 2, 3, 4, 5])
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("password", None)
+        return data
+
+
+class DepartmentForm(ShapeModelForm):
+    class Meta:
+        model = Department
+        fields = ["name", "parent", "head", "sort"]
+
+    def __init__(self, *args, departments=None, employees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            self.fields["parent"].queryset = departments
+        if employees is not None:
+            self.fields["head"].queryset = employees
+        if not self.instance.pk:
+            del self.fields["sort"]
+
+
+class AbsenceForm(ShapeModelForm):
+    class Meta:
+        model = Absence
+        fields = ["user", "kind", "starts_on", "ends_on", "comment"]
+        widgets = {
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, employees=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if employees is not None:
+            self.fields["user"].queryset = employees
