@@ -206,3 +206,73 @@ def signed_in_phone(phone_page, employee) -> Page:
     sign_in(phone_page, employee.username)
     expect(phone_page.locator("header.topbar")).to_be_visible()
     return phone_page
+
+
+class SalesDepartment:
+    """The data the flows work on, written through the services like the interface does."""
+
+    def __init__(self, employee):
+        from voronka.sales.services import pipelines_ensure_defaults
+        from voronka.sales.services.pipelines import pipeline_create, stage_update
+        from voronka.sales.tests.factories import LossReasonFactory
+
+        self.employee = employee
+        self.lead_pipeline, self.deal_pipeline = pipelines_ensure_defaults()
+        self.tender_pipeline = pipeline_create(
+            actor=employee,
+            data={"entity": "deal", "name": "Тендеры", "sort": 20},
+            stages=[
+                {"code": "new", "name": "Заявка", "kind": "open", "color": "#39a8ef"},
+                {"code": "bid", "name": "Подача", "kind": "open", "color": "#2fc6f6"},
+                {"code": "won", "name": "Выигран", "kind": "won", "color": "#7bd500"},
+                {"code": "lost", "name": "Проигран", "kind": "lost", "color": "#ff5752"},
+            ],
+        )
+        stages = {stage.code: stage for stage in self.lead_pipeline.stages.all()}
+        # Taking a lead into work needs the client's company name: the board asks for it.
+        self.lead_in_progress = stage_update(
+            actor=employee,
+            stage=stages["in_progress"],
+            data={"required_fields": ["company_title"]},
+        )
+        self.lead_new = stages["new"]
+        self.too_expensive = LossReasonFactory(name="Дорого")
+        LossReasonFactory(name="Выбрали конкурента")
+
+    def stage(self, pipeline, code):
+        return pipeline.stages.get(code=code)
+
+    def add_leads(self):
+        """A few leads in the first stage, so the board is not empty."""
+        from voronka.sales.services.leads import lead_create
+
+        people = [
+            ("Смирнов", "Алексей", "+7 912 000-00-01", "150000"),
+            ("Кузнецова", "Ольга", "+7 912 000-00-02", "48500.50"),
+            ("Попов", "Дмитрий", "+7 912 000-00-03", ""),
+        ]
+        return [
+            lead_create(
+                actor=self.employee,
+                data={"last_name": last, "first_name": first, "amount": amount or "0"},
+                communications=[{"kind": "phone", "value_type": "work", "value": phone}],
+            )
+            for last, first, phone, amount in people
+        ]
+
+    def add_deals(self):
+        from voronka.sales.services.deals import deal_create
+
+        titles = [("Поставка оборудования", "1250000"), ("Сервисный договор", "96000")]
+        return [
+            deal_create(
+                actor=self.employee,
+                data={"title": title, "amount": amount, "pipeline": self.deal_pipeline},
+            )
+            for title, amount in titles
+        ]
+
+
+@pytest.fixture
+def sales_department(employee) -> SalesDepartment:
+    return SalesDepartment(employee)
