@@ -42,6 +42,15 @@ messages: install
 	$(PY) manage.py makemessages -l ru --no-obsolete --ignore=.venv --ignore=var
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# Benchmarks (docs/performance.md): `make bench` (full sizes: 1M contacts, 100k deals; the data
+# is built once and reused), `make bench QUICK=1` (a few minutes), one scenario with
+# `make bench BENCH_ARGS="board"`. PostgreSQL too when BENCH_POSTGRES_URL names a database the
+# benchmark may fill (never the one of DATABASE_URL).
+QUICK ?=
+BENCH_ARGS ?=
+bench: install
+	$(PY) -m benchmarks $(if $(QUICK),--quick) $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var
 

@@ -1,0 +1,76 @@
+"""The printed table (also pasted into docs/performance.md: it is Markdown)."""
+
+COLUMNS = (
+    "scenario",
+    "operation",
+    "database",
+    "data size",
+    "median ms",
+    "p95 ms",
+    "queries",
+    "raw SQL median ms",
+    "ours / raw",
+    "measured through",
+)
+
+
+def _ms(value) -> str:
+    if value is None:
+        return "—"
+    if value < 1:
+        return f"{value:.3f}"
+    if value < 100:
+        return f"{value:.2f}"
+    return f"{value:.0f}"
+
+
+def _row(result: dict) -> list[str]:
+    if result.get("error"):
+        return [
+            result["scenario"],
+            result["operation"],
+            result["database"],
+            result.get("size", ""),
+            "ERROR",
+            "",
+            "",
+            "",
+            "",
+            result["error"][:80],
+        ]
+    ratio = result.get("ratio")
+    through = result.get("path", "")
+    extra = result.get("extra") or {}
+    if extra:
+        through += " · " + ", ".join(f"{key} {value}" for key, value in extra.items())
+    return [
+        result["scenario"],
+        result["operation"],
+        result["database"],
+        result["size"],
+        _ms(result.get("median_ms")),
+        _ms(result.get("p95_ms")),
+        "—" if result.get("queries") is None else str(result["queries"]),
+        _ms(result.get("reference_median_ms")),
+        "—" if ratio is None else f"{ratio:.1f}×",
+        through,
+    ]
+
+
+def table(results: list[dict]) -> str:
+    rows = [list(COLUMNS)] + [_row(result) for result in results]
+    widths = [max(len(row[index]) for row in rows) for index in range(len(COLUMNS))]
+    lines = []
+    for position, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        lines.append("| " + " | ".join(cells) + " |")
+        if position == 0:
+            lines.append("|" + "|".join("-" * (width + 2) for width in widths) + "|")
+    return "\n".join(lines)
+
+
+def machine_line(machine: dict) -> str:
+    return (
+        f"{machine.get('cpus')} CPUs ({machine.get('cpu')}), {machine.get('memory_gib')} GiB RAM, "
+        f"Python {machine.get('python')}, {machine.get('system')}"
+    )
