@@ -1,0 +1,644 @@
+"""The lead and deal cards: the page, its sections edited in place, deleting, and the pickers
+(companies, contacts, products) their forms use."""
+
+from typing import Any
+
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import linebreaksbr
+from django.urls import NoReverseMatch, reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import number_format
+from django.utils.html import format_html, format_html_join
+from django.utils.text import slugify
+from django.utils.timezone import localtime
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+from django_htmx.http import HttpResponseClientRedirect
+
+from voronka.core.sections import LookupItem, Row, SectionView, lookup_response
+from voronka.core.templatetags.voronka import money, phone
+from voronka.customization.models import FieldType
+from voronka.sales.forms import (
+    CardMainForm,
+    CardTitleForm,
+    CustomFieldsForm,
+    DealClientForm,
+    DealMainForm,
+    LeadPersonForm,
+    ProductRowsForm,
+    custom_field_input,
+    plain_number,
+)
+from voronka.sales.models import Deal, Lead, StageKind
+from voronka.sales.selectors import cards as selectors
+from voronka.sales.services import (
+    deal_delete,
+    deal_update,
+    lead_delete,
+    lead_update,
+    product_rows_set,
+    product_rows_total,
+)
+
+ADDITIONAL = "additional"
+
+
+def _url_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _custom_key(section_name: str) -> str:
+    return slugify(section_name, allow_unicode=True) or ADDITIONAL
+
+
+def custom_groups(definitions) -> list[tuple[str, str, list]]:
+    """Custom field definitions grouped by their section: ``[(key, title, definitions)]``."""
+    groups: dict[str, tuple[str, str, list]] = {}
+    for definition in definitions:
+        title = definition.section or str(gettext_lazy("Additional"))
+        key = _custom_key(definition.section) if definition.section else ADDITIONAL
+        groups.setdefault(key, (key, title, []))[2].append(definition)
+    return list(groups.values())
+
+
+def custom_display(definition, value) -> Any:
+    if value is None or value == "" or value == []:
+        return None
+    kind = definition.field_type
+    if kind == FieldType.MONEY and isinstance(value, dict):
+        return money(value.get("amount"), value.get("currency") or "RUB")
+    if kind == FieldType.BOOLEAN:
+        return _("Yes") if value else _("No")
+    if kind == FieldType.LIST:
+        labels = {str(option["id"]): option["label"] for option in definition.options or []}
+        values = value if isinstance(value, list) else [value]
+        return ", ".join(labels.get(str(item), str(item)) for item in values)
+    if kind == FieldType.URL:
+        return format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', value, value)
+    if kind == FieldType.DATE and isinstance(value, str):
+        return date_filter(parse_date(value), "SHORT_DATE_FORMAT") or value
+    if kind == FieldType.DATETIME and isinstance(value, str):
+        moment = parse_datetime(value)
+        return date_filter(localtime(moment), "SHORT_DATETIME_FORMAT") if moment else value
+    if kind in (FieldType.DECIMAL, FieldType.INTEGER):
+        return number_format(value, force_grouping=True)
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    if kind == FieldType.CRM_LINK and isinstance(value, dict):
+        return f"{value.get('entity', '')} #{value.get('id', '')}"
+    return value
+
+
+# --- sections ----------------------------------------------------------------------------
+class CardSection(SectionView):
+    """A section of a lead or deal card; subclasses name the entity."""
+
+    entity = "deal"
+
+    def get_card(self):
+        loader = selectors.deal_card if self.entity == "deal" else selectors.lead_card
+        card = loader(user=self.request.user, pk=self.kwargs["pk"])
+        if card is None:
+            raise Http404
+        return card
+
+    def url_kwargs(self, card) -> dict[str, Any]:
+        return {"pk": card.pk, "section": self.slug}
+
+    @property
+    def url_name(self) -> str:  # type: ignore[override]
+        return f"sales:{self.entity}_section"
+
+    def details(self, card) -> selectors.CardDetails:
+        if "details" not in self.kwargs:
+            loader = (
+                selectors.deal_card_details
+                if self.entity == "deal"
+                else selectors.lead_card_details
+            )
+            self.kwargs["details"] = loader(user=self.request.user, **{self.entity: card})
+        return self.kwargs["details"]
+
+    def update(self, card, expected_version, **kwargs):
+        if self.entity == "deal":
+            return deal_update(
+                actor=self.request.user, deal=card, expected_version=expected_version, **kwargs
+            )
+        return lead_update(
+            actor=self.request.user, lead=card, expected_version=expected_version, **kwargs
+        )
+
+    def reloaded(self, card):
+        self.kwargs.pop("details", None)
+        return self.get_card()
+
+
+class TitleSection(CardSection):
+    slug = "title"
+    title = gettext_lazy("Title")
+    form_class = CardTitleForm
+    template_name = "sales/partials/_card_title.html"
+
+    def get_initial(self, card):
+        return {"title": card.title}
+
+    def save(self, form, card, expected_version):
+        self.update(card, expected_version, data={"title": form.cleaned_data["title"]})
+        return self.reloaded(card)
+
+
+class MainSection(CardSection):
+    slug = "main"
+    title = gettext_lazy("About")
+
+    @property
+    def form_class(self):  # type: ignore[override]
+        return DealMainForm if self.entity == "deal" else CardMainForm
+
+    def get_form_kwargs(self, card):
+        return {"card": card}
+
+    def get_initial(self, card):
+        return self.form_class.initial_from(card)
+
+    def get_rows(self, card) -> list[Row]:
+        rows = [
+            Row(_("Amount"), money(card.amount, card.currency)),
+            Row(_("Responsible"), card.responsible.get_full_name() or card.responsible.username),
+            Row(_("Source"), card.source),
+            Row(_("Source details"), card.source_description),
+        ]
+        if isinstance(card, Deal):
+            rows += [
+                Row(_("Start date"), date_filter(card.begins_on, "SHORT_DATE_FORMAT")),
+                Row(_("Expected close date"), date_filter(card.closes_on, "SHORT_DATE_FORMAT")),
+                Row(_("Probability, %"), card.probability),
+            ]
+        if card.loss_reason_id:
+            rows.append(Row(_("Loss reason"), card.loss_reason))
+            rows.append(Row(_("Loss comment"), card.loss_comment, wide=True))
+        rows += [
+            Row(_("Created"), date_filter(card.created_at, "SHORT_DATETIME_FORMAT")),
+            Row(_("Comment"), linebreaksbr(card.comment) if card.comment else "", wide=True),
+        ]
+        return rows
+
+    def save(self, form, card, expected_version):
+        self.update(card, expected_version, data=form.service_data())
+        return self.reloaded(card)
+
+
+def _communication_links(items) -> Any:
+    parts = []
+    for item in items:
+        if item.kind == "phone":
+            parts.append((f"tel:{item.value_normalized}", phone(item.value)))
+        elif item.kind == "email":
+            parts.append((f"mailto:{item.value}", item.value))
+        elif item.kind == "web":
+            parts.append((item.value, item.value))
+        else:
+            parts.append(("", f"{item.get_value_type_display()}: {item.value}"))
+    return format_html_join(
+        " · ", '<a href="{}">{}</a>', ((href or "#", text) for href, text in parts)
+    )
+
+
+class ClientSection(CardSection):
+    """A deal's company and contacts, with their phones and e-mails and links to their cards."""
+
+    slug = "client"
+    title = gettext_lazy("Client")
+    form_class = DealClientForm
+    template_name = "sales/partials/_card_client.html"
+
+    def get_form_kwargs(self, card):
+        return {"card": card}
+
+    def get_initial(self, card):
+        return {"company": card.company_id or ""}
+
+    def get_extra(self, card):
+        details = self.details(card)
+        company = card.company if card.company_id and not card.company.is_deleted else None
+        return {
+            "company": company,
+            "company_url": _url_or_none("contacts:company_detail", company.pk) if company else None,
+            "company_links": _communication_links(details.communications_of(company))
+            if company
+            else "",
+            "contacts": [
+                {
+                    "contact": link.contact,
+                    "is_primary": link.is_primary,
+                    "url": _url_or_none("contacts:contact_detail", link.contact_id),
+                    "links": _communication_links(details.communications_of(link.contact)),
+                }
+                for link in details.contact_links
+            ],
+        }
+
+    def save(self, form, card, expected_version):
+        self.update(
+            card,
+            expected_version,
+            data={"company": form.cleaned_data["company"]},
+            contacts=form.cleaned_data["contacts"],
+        )
+        return self.reloaded(card)
+
+
+class PersonSection(CardSection):
+    """A lead's person, company name and communications."""
+
+    entity = "lead"
+    slug = "person"
+    title = gettext_lazy("Client")
+    form_class = LeadPersonForm
+    template_name = "sales/partials/_card_person.html"
+
+    def get_initial(self, card):
+        return {
+            key: getattr(card, key)
+            for key in (
+                "last_name",
+                "first_name",
+                "middle_name",
+                "company_title",
+                "position",
+                "address",
+            )
+        }
+
+    def get_form_kwargs(self, card):
+        if self.request.method == "POST":
+            return {}
+        return {"communications": self.details(card).communications_of(card)}
+
+    def get_rows(self, card):
+        return [
+            Row(_("Name"), card.full_name),
+            Row(_("Company name"), card.company_title),
+            Row(_("Position"), card.position),
+            Row(_("Address"), card.address),
+        ]
+
+    def get_extra(self, card):
+        return {"links": _communication_links(self.details(card).communications_of(card))}
+
+    def save(self, form, card, expected_version):
+        data = dict(form.cleaned_data)
+        communications = data.pop("communications")
+        self.update(card, expected_version, data=data, communications=communications)
+        return self.reloaded(card)
+
+
+class ProductsSection(CardSection):
+    """The product rows with their totals; the editor saves through ``product_rows_set``."""
+
+    slug = "products"
+    title = gettext_lazy("Products")
+    form_class = ProductRowsForm
+    template_name = "sales/partials/_product_rows.html"
+
+    def get_form_kwargs(self, card):
+        if self.request.method == "POST":
+            return {}
+        return {"rows": self.details(card).product_rows}
+
+    def get_extra(self, card):
+        rows = self.details(card).product_rows
+        return {
+            "product_rows": rows,
+            "totals": product_rows_total(rows),
+            "currency": card.currency,
+        }
+
+    def save(self, form, card, expected_version):
+        product_rows_set(
+            actor=self.request.user,
+            card=card,
+            rows=form.cleaned_data["rows"],
+            expected_version=expected_version,
+        )
+        return self.reloaded(card)
+
+
+class CustomSection(CardSection):
+    """One group of custom fields (their "section"; "Additional" when they have none)."""
+
+    form_class = CustomFieldsForm
+
+    def setup(self, request, *args, **kwargs):
+        super().setup(request, *args, **kwargs)
+        self.slug = kwargs.get("section", "")
+        self.group_key = self.slug.removeprefix("custom-")
+
+    def group(self, card):
+        for key, title, definitions in custom_groups(self.details(card).definitions):
+            if key == self.group_key:
+                self.title = title
+                return definitions
+        raise Http404
+
+    def get_form_kwargs(self, card):
+        return {"definitions": self.group(card), "existing": card.custom_fields}
+
+    def get_initial(self, card):
+        return {
+            definition.code: custom_field_input(definition, card.custom_fields.get(definition.code))
+            for definition in self.group(card)
+        }
+
+    def get_rows(self, card):
+        return [
+            Row(
+                definition.label,
+                custom_display(definition, card.custom_fields.get(definition.code)),
+                wide=definition.field_type == FieldType.TEXT,
+            )
+            for definition in self.group(card)
+        ]
+
+    def section(self, card, form=None):
+        self.group(card)  # sets the title; 404 for an unknown group
+        return super().section(card, form)
+
+    def save(self, form, card, expected_version):
+        self.update(card, expected_version, data={"custom_fields": form.service_data()})
+        return self.reloaded(card)
+
+
+class UtmSection(CardSection):
+    """Where the client came from: UTM tags (and the lead's referrer and landing page)."""
+
+    slug = "utm"
+    title = gettext_lazy("Advertising (UTM)")
+    form_class = None
+
+    def get_rows(self, card):
+        rows = [
+            Row(label, getattr(card, key))
+            for key, label in (
+                ("utm_source", "utm_source"),
+                ("utm_medium", "utm_medium"),
+                ("utm_campaign", "utm_campaign"),
+                ("utm_content", "utm_content"),
+                ("utm_term", "utm_term"),
+            )
+        ]
+        if isinstance(card, Lead):
+            rows += [
+                Row(_("Referrer"), card.referrer, wide=True),
+                Row(_("Landing page"), card.landing_page, wide=True),
+            ]
+        return [row for row in rows if row.value]
+
+
+class RelatedSection(CardSection):
+    """Cards linked to this one: a deal's lead, company and contacts; a lead's results."""
+
+    slug = "related"
+    title = gettext_lazy("Related cards")
+    form_class = None
+    template_name = "sales/partials/_card_related.html"
+
+    def get_extra(self, card):
+        items = []
+        if isinstance(card, Deal):
+            if card.lead_id:
+                items.append(
+                    (_("Lead"), card.lead.title, reverse("sales:lead_detail", args=[card.lead_id]))
+                )
+            if card.company_id and not card.company.is_deleted:
+                items.append(
+                    (
+                        _("Company"),
+                        card.company,
+                        _url_or_none("contacts:company_detail", card.company_id),
+                    )
+                )
+            for link in self.details(card).contact_links:
+                items.append(
+                    (
+                        _("Contact"),
+                        link.contact,
+                        _url_or_none("contacts:contact_detail", link.contact_id),
+                    )
+                )
+        else:
+            if card.contact_id and not card.contact.is_deleted:
+                items.append(
+                    (
+                        _("Contact"),
+                        card.contact,
+                        _url_or_none("contacts:contact_detail", card.contact_id),
+                    )
+                )
+            if card.company_id and not card.company.is_deleted:
+                items.append(
+                    (
+                        _("Company"),
+                        card.company,
+                        _url_or_none("contacts:company_detail", card.company_id),
+                    )
+                )
+            for deal in self.details(card).deals:
+                items.append((_("Deal"), deal.title, reverse("sales:deal_detail", args=[deal.pk])))
+        return {"items": items}
+
+
+def _for(entity: str, base: type[CardSection]) -> type[CardSection]:
+    return type(f"{entity.title()}{base.__name__}", (base,), {"entity": entity})
+
+
+SECTIONS = {
+    entity: {
+        cls.slug: _for(entity, cls)
+        for cls in (
+            TitleSection,
+            MainSection,
+            ProductsSection,
+            UtmSection,
+            RelatedSection,
+            *((ClientSection,) if entity == "deal" else (PersonSection,)),
+        )
+    }
+    for entity in ("deal", "lead")
+}
+CUSTOM_SECTIONS = {entity: _for(entity, CustomSection) for entity in ("deal", "lead")}
+
+
+def card_section(request, pk: int, section: str, entity: str):
+    """Serve one section of a lead or deal card (see ``core.sections.SectionView``)."""
+    view_class = SECTIONS[entity].get(section)
+    if view_class is None and section.startswith("custom-"):
+        view_class = CUSTOM_SECTIONS[entity]
+    if view_class is None:
+        raise Http404
+    return view_class.as_view()(request, pk=pk, section=section)
+
+
+# --- pages -------------------------------------------------------------------------------
+def stage_bar(card, stages, version) -> dict[str, Any]:
+    """Open stages as segments, then the won stage and the lost ones."""
+    entity = "deal" if isinstance(card, Deal) else "lead"
+    current_sort = next((s.sort for s in stages if s.pk == card.stage_id), None)
+    items = []
+    for stage in stages:
+        items.append(
+            {
+                "stage": stage,
+                "current": stage.pk == card.stage_id,
+                "passed": stage.kind == StageKind.OPEN
+                and current_sort is not None
+                and stage.sort < current_sort,
+                "kind": stage.kind,
+            }
+        )
+    items.sort(key=lambda item: (item["kind"] != StageKind.OPEN, item["kind"] == StageKind.LOST))
+    return {
+        "items": items,
+        "move_url": _url_or_none(f"sales:{entity}_move", card.pk),
+        "version": version,
+    }
+
+
+class CardDetailView(View):
+    entity = "deal"
+    template_name = "sales/deal_detail.html"
+
+    def get(self, request, pk: int):
+        loader = selectors.deal_card if self.entity == "deal" else selectors.lead_card
+        card = loader(user=request.user, pk=pk)
+        if card is None:
+            raise Http404
+        details_loader = (
+            selectors.deal_card_details if self.entity == "deal" else selectors.lead_card_details
+        )
+        details = details_loader(user=request.user, **{self.entity: card})
+        sections = SECTIONS[self.entity]
+
+        def build(slug, **extra):
+            view = sections[slug] if slug in sections else CUSTOM_SECTIONS[self.entity]
+            return view.build(request, card, pk=card.pk, section=slug, details=details, **extra)
+
+        client = "client" if self.entity == "deal" else "person"
+        context = {
+            "card": card,
+            "entity": self.entity,
+            "title_section": build("title"),
+            "sections": [
+                build("main"),
+                build(client),
+                build("products"),
+                *(
+                    build(f"custom-{key}")
+                    for key, _title, _definitions in custom_groups(details.definitions)
+                ),
+                build("utm"),
+                build("related"),
+            ],
+            "stage_bar": stage_bar(card, details.stages, card.version),
+            "delete_url": reverse(f"sales:{self.entity}_delete", args=[card.pk]),
+            "convert_url": _url_or_none("sales:lead_convert", card.pk)
+            if self.entity == "lead" and card.converted_at is None
+            else None,
+        }
+        return render(request, self.template_name, context)
+
+
+class DealDetailView(CardDetailView):
+    entity = "deal"
+    template_name = "sales/deal_detail.html"
+
+
+class LeadDetailView(CardDetailView):
+    entity = "lead"
+    template_name = "sales/lead_detail.html"
+
+
+class CardDeleteView(View):
+    """Move the card to the recycle bin and go back to the board."""
+
+    http_method_names = ["post"]
+    entity = "deal"
+
+    def post(self, request, pk: int):
+        if self.entity == "deal":
+            card = selectors.deal_card(user=request.user, pk=pk)
+            if card is None:
+                raise Http404
+            deal_delete(actor=request.user, deal=card)
+            target = reverse("sales:deal_board_default")
+        else:
+            card = selectors.lead_card(user=request.user, pk=pk)
+            if card is None:
+                raise Http404
+            lead_delete(actor=request.user, lead=card)
+            target = reverse("sales:lead_board")
+        if request.htmx:
+            return HttpResponseClientRedirect(target)
+        return HttpResponseRedirect(target)
+
+
+class DealDeleteView(CardDeleteView):
+    entity = "deal"
+
+
+class LeadDeleteView(CardDeleteView):
+    entity = "lead"
+
+
+# --- pickers -------------------------------------------------------------------------------
+class CompanyLookupView(View):
+    def get(self, request):
+        companies = selectors.company_lookup(user=request.user, search=request.GET.get("q", ""))
+        return lookup_response(
+            request,
+            [
+                LookupItem(value=company.pk, label=str(company), hint=company.inn)
+                for company in companies
+            ],
+        )
+
+
+class ContactLookupView(View):
+    def get(self, request):
+        contacts = selectors.contact_lookup(user=request.user, search=request.GET.get("q", ""))
+        return lookup_response(
+            request,
+            [
+                LookupItem(value=contact.pk, label=str(contact), hint=contact.position)
+                for contact in contacts
+            ],
+        )
+
+
+class ProductLookupView(View):
+    def get(self, request):
+        search = request.GET.get("q") or request.GET.get("row_name", "")
+        products = selectors.product_lookup(user=request.user, search=search)
+        return lookup_response(
+            request,
+            [
+                LookupItem(
+                    value=product.pk,
+                    label=product.name,
+                    hint=money(product.price, product.currency),
+                    data={
+                        "price": product.price,
+                        "unit": product.unit,
+                        "vat": plain_number(product.vat_rate),
+                        "vat-included": "1" if product.vat_included else "0",
+                    },
+                )
+                for product in products
+            ],
+        )
