@@ -337,3 +337,175 @@ class CustomFieldsForm(forms.Form):
                 value = {"amount": value, "currency": currency or settings.DEFAULT_CURRENCY}
             values[code] = value if value not in ("", []) else None
         return values
+
+
+def contact_field(label=None, required=False) -> forms.CharField:
+    return forms.CharField(
+        label=label or _("Contact"),
+        required=required,
+        widget=LookupWidget("sales:contact_lookup", label_of=_contact_label),
+    )
+
+
+def _contact_label(pk) -> str:
+    contact = card_selectors.contacts_by_id(user=None, ids=[pk]).get(int(pk))
+    return str(contact) if contact else ""
+
+
+class LeadCreateForm(forms.Form):
+    """The essentials of a new lead; the title defaults to the person's or company's name."""
+
+    title = forms.CharField(label=_("Title"), max_length=255, required=False)
+    last_name = forms.CharField(label=_("Last name"), max_length=150, required=False)
+    first_name = forms.CharField(label=_("First name"), max_length=150, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=100, required=False)
+    email = forms.CharField(label=_("E-mail"), max_length=255, required=False)
+    company_title = forms.CharField(label=_("Company name"), max_length=255, required=False)
+    amount = forms.CharField(label=_("Amount"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
+    responsible = user_field(_("Responsible"))
+    source = source_field()
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("currency", settings.DEFAULT_CURRENCY)
+        if user is not None and not self.is_bound:
+            self.initial.setdefault("responsible", user.pk)
+            _label_user(self, "responsible", user)
+
+    def clean(self):
+        data = super().clean()
+        if not any(
+            (data.get(key) or "").strip()
+            for key in ("title", "last_name", "first_name", "company_title")
+        ):
+            self.add_error("title", _("Enter a title, a name or a company name."))
+        return data
+
+    def service_call(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        communications = [
+            {"kind": kind, "value": data.pop(kind)}
+            for kind in ("phone", "email")
+            if (data.get(kind) or "").strip()
+        ]
+        data.pop("phone", None)
+        data.pop("email", None)
+        if not data["title"]:
+            data.pop("title")
+        if not data["amount"]:
+            data.pop("amount")
+        return {"data": data, "communications": communications or None}
+
+
+class DealCreateForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=255, required=False)
+    pipeline = forms.ModelChoiceField(
+        label=_("Pipeline"), queryset=card_selectors.deal_pipeline_queryset(), required=False
+    )
+    amount = forms.CharField(label=_("Amount"), required=False)
+    currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)
+    responsible = user_field(_("Responsible"))
+    source = source_field()
+    company = company_field()
+    contact = contact_field()
+    comment = forms.CharField(
+        label=_("Comment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("currency", settings.DEFAULT_CURRENCY)
+        if user is not None and not self.is_bound:
+            self.initial.setdefault("responsible", user.pk)
+            _label_user(self, "responsible", user)
+
+    def clean(self):
+        data = super().clean()
+        company_id = data.get("company") or ""
+        data["company"] = None
+        if company_id:
+            data["company"] = card_selectors.company_by_id(user=None, pk=company_id)
+            if data["company"] is None:
+                self.add_error("company", _("There is no such company."))
+        contact_id = data.get("contact") or ""
+        data["contact"] = None
+        if contact_id:
+            data["contact"] = card_selectors.contacts_by_id(user=None, ids=[contact_id]).get(
+                int(contact_id) if contact_id.isdigit() else 0
+            )
+            if data["contact"] is None:
+                self.add_error("contact", _("There is no such contact."))
+        return data
+
+    def service_call(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        contact = data.pop("contact")
+        if data["pipeline"] is None:
+            data.pop("pipeline")
+        if not data["amount"]:
+            data.pop("amount")
+        return {"data": data, "contacts": [contact] if contact else None}
+
+
+class LeadConvertForm(forms.Form):
+    """Which deal pipelines the lead becomes deals in, and which contact and company it joins.
+
+    ``contact`` / ``company`` are ``new``, ``none`` or the id of an existing card (suggested
+    matches are offered as choices; any other can be picked with the lookup)."""
+
+    pipelines = forms.ModelMultipleChoiceField(
+        label=_("Deals in the pipelines"),
+        queryset=card_selectors.deal_pipeline_queryset(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one pipeline.")},
+    )
+    title = forms.CharField(label=_("Deal title"), max_length=255, required=False)
+    amount = forms.CharField(label=_("Amount"), required=False)
+    contact = forms.CharField(required=False)
+    contact_other = contact_field(label=_("Another contact"))
+    company = forms.CharField(required=False)
+    company_other = company_field()
+
+    def __init__(self, *args, lead=None, amount_from_products=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company_other"].label = _("Another company")
+        if amount_from_products:
+            self.fields["amount"].disabled = True
+            self.fields["amount"].help_text = _("The total of the lead's product rows.")
+
+    def _pick(self, choice: str, other: str, resolver, field: str):
+        if choice == "other":
+            choice = other
+            if not choice:
+                self.add_error(field, _("Choose the card in the search box."))
+                return None, False
+        if choice in ("", "new"):
+            return None, True
+        if choice == "none":
+            return None, False
+        found = resolver(choice)
+        if found is None:
+            self.add_error(field, _("There is no such card."))
+        return found, False
+
+    def clean(self):
+        data = super().clean()
+        data["contact_card"], data["create_contact"] = self._pick(
+            data.get("contact", ""),
+            data.get("contact_other", ""),
+            lambda pk: card_selectors.contacts_by_id(user=None, ids=[pk]).get(
+                int(pk) if str(pk).isdigit() else 0
+            ),
+            "contact",
+        )
+        data["company_card"], data["create_company"] = self._pick(
+            data.get("company", ""),
+            data.get("company_other", ""),
+            lambda pk: card_selectors.company_by_id(user=None, pk=pk),
+            "company",
+        )
+        return data

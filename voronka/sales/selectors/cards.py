@@ -7,7 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 
 from voronka.contacts.models import Communication, Company, Contact
-from voronka.contacts.selectors.lists import company_list, contact_list
+from voronka.contacts.selectors.lists import cards_by_communication, company_list, contact_list
 from voronka.customization.models import CustomField, Source
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import (
@@ -205,3 +205,33 @@ def product_by_id(*, user, pk) -> Product | None:
         return Product.objects.filter(pk=int(pk)).first()
     except (TypeError, ValueError):
         return None
+
+
+def deal_pipeline_queryset():
+    """Deal pipelines for a form's choice (evaluated when the form renders)."""
+    return Pipeline.objects.filter(entity=PipelineEntity.DEAL).order_by("sort", "pk")
+
+
+def conversion_matches(*, user, lead: Lead) -> tuple[list[Contact], list[Company]]:
+    """Existing contacts and companies the lead may belong to: the lead's own links, cards
+    with one of its phones or e-mails, and companies with its company name."""
+    contacts: dict[int, Contact] = {}
+    companies: dict[int, Company] = {}
+    if lead.contact_id and not lead.contact.is_deleted:
+        contacts[lead.contact_id] = lead.contact
+    if lead.company_id and not lead.company.is_deleted:
+        companies[lead.company_id] = lead.company
+    for item in card_communications(user=user, card=lead):
+        for card in cards_by_communication(item.kind, item.value):
+            if isinstance(card, Contact):
+                contacts.setdefault(card.pk, card)
+            elif isinstance(card, Company):
+                companies.setdefault(card.pk, card)
+    if lead.company_title.strip():
+        for company in company_list(user=user, search=lead.company_title.strip())[:5]:
+            companies.setdefault(company.pk, company)
+    return list(contacts.values())[:LOOKUP_LIMIT], list(companies.values())[:LOOKUP_LIMIT]
+
+
+def lead_has_product_rows(*, user, lead: Lead) -> bool:
+    return ProductRow.objects.filter(lead=lead).exists()

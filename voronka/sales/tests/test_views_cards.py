@@ -83,6 +83,7 @@ def test_lead_card_shows_person_and_communications(client, manager, lead):
     html = client.get(reverse("sales:lead_detail", args=[lead.pk])).content.decode()
     assert "Петров Иван" in html and "Вектор" in html
     assert "+7 912 345-67-89" in html
+    assert reverse("sales:lead_convert", args=[lead.pk]) in html
 
 
 def test_missing_or_deleted_card_is_404(client, manager, deal, lead):
@@ -420,3 +421,86 @@ def test_delete_moves_to_recycle_bin_and_goes_to_the_board(client, manager, deal
     assert response.status_code == 302
     assert Lead.all_objects.get(pk=lead.pk).is_deleted
     assert client.post(reverse("sales:deal_delete", args=[deal.pk])).status_code == 404
+
+
+# --- create ----------------------------------------------------------------------------------
+def test_lead_create_dialog_and_page(client, manager, lead_pipeline):
+    client.force_login(manager)
+    dialog = client.get(reverse("sales:lead_create"), HTTP_HX_REQUEST="true")
+    assert dialog.status_code == 200 and 'class="modal"' in dialog.content.decode()
+    page = client.get(reverse("sales:lead_create"))
+    assert page.status_code == 200 and "<html" in page.content.decode()
+
+
+def test_lead_created_through_the_service_and_opened(client, manager, lead_pipeline):
+    client.force_login(manager)
+    response = client.post(
+        reverse("sales:lead_create"),
+        {
+            "last_name": "Кузнецов",
+            "first_name": "Олег",
+            "phone": "8 912 000 11 22",
+            "email": "oleg@example.ru",
+            "amount": "7 000",
+            "currency": "RUB",
+            "responsible": manager.pk,
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200, response.content.decode()
+    lead = Lead.objects.get()
+    assert response["HX-Redirect"] == reverse("sales:lead_detail", args=[lead.pk])
+    assert lead.title == "Кузнецов Олег" and lead.amount == Decimal("7000.00")
+    assert {item.kind for item in lead.communications.all()} == {"phone", "email"}
+    assert history(lead, kind=EntryKind.CREATED).exists()
+
+
+def test_lead_create_bad_phone_is_422_and_nothing_created(client, manager, lead_pipeline):
+    client.force_login(manager)
+    response = client.post(
+        reverse("sales:lead_create"),
+        {"last_name": "Кузнецов", "phone": "abc", "currency": "RUB", "responsible": manager.pk},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert "abc" in response.content.decode()
+    assert not Lead.objects.exists()
+
+
+def test_deal_created_in_the_pipeline_from_the_board(client, manager, deal_pipeline):
+    from voronka.sales.tests.factories import PipelineFactory
+
+    other = PipelineFactory.with_stages(name="Сервис")
+    contact = ContactFactory()
+    client.force_login(manager)
+    form = client.get(reverse("sales:deal_create") + f"?pipeline={other.pk}").content.decode()
+    assert f'<option value="{other.pk}" selected>' in form
+    response = client.post(
+        reverse("sales:deal_create") + f"?pipeline={other.pk}",
+        {
+            "title": "Сервисный договор",
+            "pipeline": other.pk,
+            "currency": "RUB",
+            "responsible": manager.pk,
+            "contact": contact.pk,
+        },
+    )
+    assert response.status_code == 302
+    deal = Deal.objects.get()
+    assert response["Location"] == reverse("sales:deal_detail", args=[deal.pk])
+    assert deal.pipeline == other and list(deal.contacts.all()) == [contact]
+
+
+def test_deal_create_without_title_is_422(client, manager, deal_pipeline):
+    client.force_login(manager)
+    response = client.post(
+        reverse("sales:deal_create"), {"currency": "RUB", "responsible": manager.pk}
+    )
+    assert response.status_code == 422
+    assert "This field cannot be blank." in response.content.decode()
+    assert not Deal.objects.exists()
+
+
+def test_create_anonymous_goes_to_login(client):
+    response = client.get(reverse("sales:deal_create"))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]

@@ -3,6 +3,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.defaultfilters import date as date_filter
@@ -18,7 +19,13 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from voronka.core.sections import LookupItem, Row, SectionView, lookup_response
+from voronka.core.sections import (
+    LookupItem,
+    Row,
+    SectionView,
+    add_service_errors,
+    lookup_response,
+)
 from voronka.core.templatetags.voronka import money, phone
 from voronka.customization.models import FieldType
 from voronka.sales.forms import (
@@ -26,7 +33,9 @@ from voronka.sales.forms import (
     CardTitleForm,
     CustomFieldsForm,
     DealClientForm,
+    DealCreateForm,
     DealMainForm,
+    LeadCreateForm,
     LeadPersonForm,
     ProductRowsForm,
     custom_field_input,
@@ -35,8 +44,10 @@ from voronka.sales.forms import (
 from voronka.sales.models import Deal, Lead, StageKind
 from voronka.sales.selectors import cards as selectors
 from voronka.sales.services import (
+    deal_create,
     deal_delete,
     deal_update,
+    lead_create,
     lead_delete,
     lead_update,
     product_rows_set,
@@ -642,3 +653,63 @@ class ProductLookupView(View):
                 for product in products
             ],
         )
+
+
+# --- creating ------------------------------------------------------------------------------
+class CardCreateView(View):
+    """A new lead or deal: a dialog when opened from a board, a page on a direct visit."""
+
+    entity = "lead"
+
+    def form_class(self):
+        return LeadCreateForm if self.entity == "lead" else DealCreateForm
+
+    def initial(self) -> dict[str, Any]:
+        if self.entity == "deal":
+            pipeline = selectors.deal_pipeline(
+                user=self.request.user, pk=self.request.GET.get("pipeline")
+            )
+            if pipeline is not None:
+                return {"pipeline": pipeline.pk}
+        return {}
+
+    def render_form(self, form, status=200):
+        dialog = bool(self.request.htmx) and not self.request.htmx.boosted
+        context = {
+            "form": form,
+            "entity": self.entity,
+            "action": self.request.get_full_path(),
+            "dialog": dialog,
+            "heading": _("New lead") if self.entity == "lead" else _("New deal"),
+        }
+        template = "sales/card_create_dialog.html" if dialog else "sales/card_create.html"
+        return render(self.request, template, context, status=status)
+
+    def get(self, request):
+        return self.render_form(self.form_class()(initial=self.initial(), user=request.user))
+
+    def post(self, request):
+        form = self.form_class()(request.POST, user=request.user)
+        if form.is_valid():
+            call = form.service_call()
+            try:
+                if self.entity == "lead":
+                    card = lead_create(actor=request.user, **call)
+                else:
+                    card = deal_create(actor=request.user, **call)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                target = reverse(f"sales:{self.entity}_detail", args=[card.pk])
+                if request.htmx:
+                    return HttpResponseClientRedirect(target)
+                return HttpResponseRedirect(target)
+        return self.render_form(form, status=422)
+
+
+class LeadCreateView(CardCreateView):
+    entity = "lead"
+
+
+class DealCreateView(CardCreateView):
+    entity = "deal"

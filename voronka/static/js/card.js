@@ -180,6 +180,11 @@
       recompute(productRow.closest("[data-product-editor]"));
       return;
     }
+    var other = event.target.closest(".conversion-other");
+    if (other && other.previousElementSibling) {
+      var radio = other.previousElementSibling.querySelector("input[type=radio]");
+      if (radio) { radio.checked = true; }
+    }
     var contactAdd = event.target.closest("[data-contact-add]");
     if (contactAdd) {
       var field = contactAdd.parentElement;
