@@ -22,7 +22,14 @@ import pytest
 # and nothing else runs on that loop, so the check is off for the browser tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Locator,
+    Page,
+    expect,
+    sync_playwright,
+)
 
 E2E_DIR = Path(__file__).resolve().parent
 SCREENSHOTS = E2E_DIR.parent / "var" / "screenshots"
@@ -175,6 +182,21 @@ def sign_in(page: Page, username: str, password: str = PASSWORD) -> None:
 
 def sign_out(page: Page) -> None:
     page.locator("form[action$='/accounts/logout/'] button[type=submit]").first.click()
+
+
+def drag(card: Locator, target: Locator) -> None:
+    """Drags ``card`` onto ``target`` with real mouse events (SortableJS uses the browser's own
+    drag and drop on a laptop); the card is held near its bottom edge, away from the title link.
+    """
+    card.scroll_into_view_if_needed()
+    box = card.bounding_box()
+    assert box is not None
+    card.drag_to(target, source_position={"x": box["width"] / 2, "y": box["height"] - 8})
+
+
+def board_column(page: Page, stage) -> Locator:
+    """The drop list of a stage on a board (an open column or a won/lost zone)."""
+    return page.locator(f".board-cards[data-stage='{stage.pk}']")
 
 
 @pytest.fixture
