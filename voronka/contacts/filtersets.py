@@ -117,8 +117,12 @@ def custom_field_filter(definition: CustomField) -> tuple[str, django_filters.Fi
         def flag(queryset, _name, value):
             if value:
                 return queryset.filter(**{f"custom_fields__{code}": True})
-            # "No" includes cards where the field was never filled.
-            return queryset.exclude(**{f"custom_fields__{code}": True})
+            # "No" includes cards where the field was never filled (a missing key is not
+            # "not true" in SQL, so it is asked for by name).
+            return queryset.filter(
+                Q(**{f"custom_fields__{code}": False})
+                | Q(**{f"custom_fields__{code}__isnull": True})
+            )
 
         return name, django_filters.BooleanFilter(label=label, method=flag)
     return None
@@ -193,14 +197,17 @@ class ClientFilterSet(django_filters.FilterSet):
         if not self.is_bound or not self.form.is_valid():
             return 0
         return sum(
-            1
-            for key, value in self.form.cleaned_data.items()
-            if key != "q" and value not in (None, "", [], False) and not _empty_range(value)
+            1 for key, value in self.form.cleaned_data.items() if key != "q" and not _empty(value)
         )
 
 
-def _empty_range(value) -> bool:
-    return isinstance(value, slice) and value.start is None and value.stop is None
+def _empty(value) -> bool:
+    if value is None or value is False or value == "":
+        return True
+    if isinstance(value, slice):
+        return value.start is None and value.stop is None
+    # Lists and querysets of a multiple choice (an empty queryset is ``.none()``: no query).
+    return hasattr(value, "__len__") and len(value) == 0
 
 
 class ContactFilterSet(ClientFilterSet):
