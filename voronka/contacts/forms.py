@@ -1,8 +1,8 @@
 """Input shape of the contact and company cards; the services do the real validation.
 
 Forms here only parse what the browser sent into values a service takes (objects, dates,
-lists of row dicts). Errors a service raises are put back on the form field they name with
-``add_service_errors``, so a bad INN shows under the INN input.
+lists of row dicts). Errors a service raises are put back on the form field they name
+(``core.sections.add_service_errors``), so a bad INN shows under the INN input.
 """
 
 from typing import Any
@@ -22,7 +22,9 @@ from voronka.contacts.models import (
     Contact,
 )
 from voronka.contacts.services import communications_clean
+from voronka.core.sections import LookupWidget
 from voronka.customization.models import CustomField, FieldType, Source
+from voronka.timeline.selectors import user_label
 
 
 class DateInput(forms.DateInput):
@@ -30,19 +32,6 @@ class DateInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs, format="%Y-%m-%d")
-
-
-def add_service_errors(form: forms.BaseForm, error: ValidationError, keys=None) -> None:
-    """Show a service's ValidationError on the form: each key under its field when the form has
-    one (or under ``keys[key]``), everything else above the form."""
-    keys = keys or {}
-    messages = error.message_dict if hasattr(error, "error_dict") else {None: error.messages}
-    for key, texts in messages.items():
-        target = keys.get(key, key)
-        if target in form.fields:
-            form.add_error(target, texts)
-        else:
-            form.add_error(None, texts)
 
 
 class ServiceModelForm(forms.ModelForm):
@@ -57,13 +46,24 @@ class ServiceModelForm(forms.ModelForm):
         return {name: self.cleaned_data.get(name) for name in self.fields}
 
 
+def _user_label(pk) -> str:
+    return user_label(user=None, pk=pk)
+
+
 def _employee_field(form: forms.ModelForm, name: str, employees) -> None:
+    """A typeahead over active employees (never the whole staff list in the page); the card's
+    current responsible stays valid even if they have left."""
     current = getattr(form.instance, f"{name}_id", None)
     field = form.fields[name]
     field.queryset = employees.model.objects.filter(
         Q(pk__in=employees.values("pk")) | Q(pk=current)
-    ).order_by("last_name", "first_name", "pk")
-    field.label_from_instance = lambda user: user.get_full_name() or user.get_username()
+    )
+    widget = LookupWidget("timeline:user_lookup", label_of=_user_label)
+    widget.attrs["aria-label"] = str(field.label)
+    related = getattr(form.instance, name, None) if current else None
+    if related is not None:
+        widget.label = related.get_full_name() or related.get_username()
+    field.widget = widget
 
 
 def _source_field(form: forms.ModelForm, sources) -> None:
@@ -133,33 +133,39 @@ class CompanyRequisitesForm(ServiceModelForm):
 
 
 class CommunicationRowForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=CommunicationKind.choices)
+    kind = forms.ChoiceField(label=_("Kind"), choices=CommunicationKind.choices)
     value_type = forms.ChoiceField(
-        label=_("type"), choices=CommunicationValueType.choices, required=False
+        label=_("Type"), choices=CommunicationValueType.choices, required=False
     )
-    value = forms.CharField(label=_("value"), max_length=255, required=False)
+    value = forms.CharField(label=_("Value"), max_length=255, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The row shows no labels; screen readers still name each input.
+        for field in self.fields.values():
+            field.widget.attrs["aria-label"] = str(field.label)
 
 
 class AddressRowForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=AddressKind.choices, required=False)
-    postal_code = forms.CharField(label=_("postal code"), max_length=12, required=False)
-    country = forms.CharField(label=_("country"), max_length=100, required=False)
-    region = forms.CharField(label=_("region"), max_length=200, required=False)
-    city = forms.CharField(label=_("city"), max_length=200, required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=AddressKind.choices, required=False)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=12, required=False)
+    country = forms.CharField(label=_("Country"), max_length=100, required=False)
+    region = forms.CharField(label=_("Region"), max_length=200, required=False)
+    city = forms.CharField(label=_("City"), max_length=200, required=False)
     street_address = forms.CharField(
-        label=_("street, house, office"), max_length=500, required=False
+        label=_("Street, house, office"), max_length=500, required=False
     )
-    comment = forms.CharField(label=_("comment"), max_length=500, required=False)
+    comment = forms.CharField(label=_("Comment"), max_length=500, required=False)
 
 
 class BankAccountRowForm(forms.Form):
-    bank_name = forms.CharField(label=_("bank"), max_length=255, required=False)
+    bank_name = forms.CharField(label=_("Bank"), max_length=255, required=False)
     bic = forms.CharField(label=_("BIC"), max_length=20, required=False)
     correspondent_account = forms.CharField(
-        label=_("correspondent account"), max_length=30, required=False
+        label=_("Correspondent account"), max_length=30, required=False
     )
-    account_number = forms.CharField(label=_("settlement account"), max_length=30, required=False)
-    is_primary = forms.BooleanField(label=_("primary"), required=False)
+    account_number = forms.CharField(label=_("Settlement account"), max_length=30, required=False)
+    is_primary = forms.BooleanField(label=_("Primary"), required=False)
 
 
 class BaseRowsFormSet(forms.BaseFormSet):

@@ -922,3 +922,23 @@ def test_custom_fields_section_shows_edits_and_validates(signed_in, company):
 def test_communication_kinds_are_the_models(db):
     assert {"phone", "email", "web", "messenger"} == set(CommunicationKind.values)
     assert Communication._meta.get_field("value").max_length == 255
+
+
+def test_a_refused_link_shows_the_section_again_with_the_reason(
+    signed_in, contact, company, monkeypatch
+):
+    from django.core.exceptions import ValidationError
+
+    from voronka.contacts.views import cards
+
+    def refuse(**kwargs):
+        raise ValidationError({"company": ["The company is in the recycle bin."]})
+
+    monkeypatch.setattr(cards, "contact_link_company", refuse)
+    response = htmx(
+        signed_in, "post", contact_url(contact, "contact_company_link"), {"company": company.pk}
+    )
+    assert response.status_code == 422
+    assert 'id="section-companies"' in response.content.decode()
+    assert triggers(response)["voronka:toast"]["message"] == "The company is in the recycle bin."
+    assert not ContactCompany.objects.exists()

@@ -332,10 +332,12 @@ def _changed(response: HttpResponse, section: str, message: str | None = None) -
     return response
 
 
-def _refused(error: ValidationError, status: int) -> HttpResponse:
-    """A refused action outside a form: the reason as a notice, nothing swapped."""
+def _refused(request, view, card, error: ValidationError) -> HttpResponse:
+    """A refused link or unlink: the section as it is (422) and the reason as a notice."""
+    section = view.build(request, card, pk=card.pk)
+    response = _render_section(request, section, card)
+    response.status_code = 422
     text = " ".join(error.messages)
-    response = HttpResponse(text, status=status)
     trigger_client_event(response, TOAST_EVENT, {"message": text, "level": "error"})
     return response
 
@@ -360,7 +362,7 @@ class ContactCompanyLinkView(View):
                 role=request.POST.get("role", ""),
             )
         except ValidationError as error:
-            return _refused(error, 422)
+            return _refused(request, ContactCompaniesSectionView, contact, error)
         contact = _contact_or_404(request, pk)
         section = ContactCompaniesSectionView.build(request, contact, pk=pk)
         return _changed(_render_section(request, section, contact), "companies")
@@ -377,7 +379,7 @@ class ContactCompanyUnlinkView(View):
         try:
             contact_unlink_company(actor=request.user, contact=contact, company=link.company)
         except ValidationError as error:
-            return _refused(error, 422)
+            return _refused(request, ContactCompaniesSectionView, contact, error)
         contact = _contact_or_404(request, pk)
         section = ContactCompaniesSectionView.build(request, contact, pk=pk)
         return _changed(_render_section(request, section, contact), "companies")
@@ -558,7 +560,7 @@ class CompanyContactLinkView(View):
                 role=request.POST.get("role", ""),
             )
         except ValidationError as error:
-            return _refused(error, 422)
+            return _refused(request, CompanyContactsSectionView, company, error)
         company = _company_or_404(request, pk)
         section = CompanyContactsSectionView.build(request, company, pk=pk)
         return _changed(_render_section(request, section, company), "contacts")
@@ -575,7 +577,7 @@ class CompanyContactUnlinkView(View):
         try:
             contact_unlink_company(actor=request.user, contact=link.contact, company=company)
         except ValidationError as error:
-            return _refused(error, 422)
+            return _refused(request, CompanyContactsSectionView, company, error)
         company = _company_or_404(request, pk)
         section = CompanyContactsSectionView.build(request, company, pk=pk)
         return _changed(_render_section(request, section, company), "contacts")
