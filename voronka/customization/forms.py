@@ -57,13 +57,13 @@ class SourceForm(ShapeModelForm):
 
 class CustomFieldForm(ShapeModelForm):
     options = forms.CharField(
-        label=_("list options"),
+        label=_("List options"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("For a list: one option per line."),
     )
     default = forms.CharField(
-        label=_("default value"),
+        label=_("Default value"),
         required=False,
         help_text=_("Offered on new cards; empty for none."),
     )

@@ -40,10 +40,12 @@ def add_service_errors(form: forms.BaseForm, error: ValidationError) -> None:
 def saved_response(message: str, *, close: bool = True) -> HttpResponse:
     """A write succeeded: close the dialog, say so, and let the list on the page re-render."""
     response = HttpResponse(status=204)
-    if close:
-        trigger_client_event(response, "voronka:modal-close")
+    # Events fire on the element that sent the request, in this order: closing the dialog
+    # removes a dialog's form from the page, so it goes last or the others would not bubble.
     trigger_client_event(response, "voronka:toast", {"message": message, "level": "success"})
     trigger_client_event(response, SETTINGS_CHANGED)
+    if close:
+        trigger_client_event(response, "voronka:modal-close")
     return response
 
 

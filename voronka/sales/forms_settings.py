@@ -3,6 +3,7 @@
 They check the input's shape; the services in ``sales.services`` validate and write."""
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from voronka.customization.forms import ShapeModelForm
@@ -29,14 +30,14 @@ class PipelineForm(ShapeModelForm):
 
 class StageForm(ShapeModelForm):
     required_fields = forms.MultipleChoiceField(
-        label=_("required fields"),
+        label=_("Required fields"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("A card cannot enter this stage while these fields are empty."),
     )
 
     color = forms.RegexField(
-        label=_("colour"),
+        label=_("Colour"),
         regex=r"^#[0-9A-Fa-f]{6}$",
         error_messages={"invalid": _("Choose a colour such as #2f6fed.")},
         widget=forms.TextInput(attrs={"type": "color"}),
@@ -58,7 +59,7 @@ def required_field_choices(entity: str) -> list[tuple[str, str]]:
     definitions = definitions_for(entity)
     model = Lead if entity == PipelineEntity.LEAD else Deal
     codes = known_required_codes(entity, definitions)
-    choices = [(code, str(field_label(model, code, definitions))) for code in codes]
+    choices = [(code, capfirst(str(field_label(model, code, definitions)))) for code in codes]
     return sorted(choices, key=lambda choice: (choice[0] in definitions, choice[1].lower()))
 
 
@@ -72,7 +73,7 @@ class ProductSectionForm(ShapeModelForm):
     class Meta:
         model = ProductSection
         fields = ["name", "parent", "sort"]
-        labels = {"parent": _("parent section")}
+        labels = {"parent": _("Parent section")}
 
 
 class ProductForm(ShapeModelForm):

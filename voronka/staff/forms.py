@@ -20,13 +20,13 @@ WEEKDAYS = [
 
 class EmployeeForm(ShapeModelForm):
     work_days = forms.TypedMultipleChoiceField(
-        label=_("working days"),
+        label=_("Working days"),
         choices=WEEKDAYS,
         coerce=int,
         widget=forms.CheckboxSelectMultiple(attrs={"class": "inline-choices"}),
     )
     password = forms.CharField(
-        label=_("password"),
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("Set once; the employee can change it after signing in."),
@@ -49,7 +49,7 @@ class EmployeeForm(ShapeModelForm):
             "work_days",
             "is_staff",
         ]
-        labels = {"username": _("login"), "is_staff": _("administrator")}
+        labels = {"username": _("Login"), "is_staff": _("Administrator")}
         help_texts = {
             "username": _("Used to sign in; cannot be changed later."),
             "is_staff": _("Administrators open the settings."),

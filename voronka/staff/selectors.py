@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from voronka.staff.models import Absence, Department, User
 
@@ -75,6 +75,14 @@ def employee_choices(*, user):
 
 def department_settings_list(*, user):
     return Department.objects.select_related("head", "parent").order_by("sort", "name", "pk")
+
+
+def department_settings_tree(*, user) -> list[tuple[Department, list]]:
+    """The departments tree with each department's number of working employees."""
+    departments = department_settings_list(user=user).annotate(
+        employee_count=Count("employees", filter=Q(employees__is_active=True))
+    )
+    return department_tree(list(departments))
 
 
 def department_tree(departments) -> list[tuple[Department, list]]:

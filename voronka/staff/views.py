@@ -156,8 +156,7 @@ class DepartmentListView(SettingsPageView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        departments = list(selectors.department_settings_list(user=self.request.user))
-        context["tree"] = selectors.department_tree(departments)
+        context["tree"] = selectors.department_settings_tree(user=self.request.user)
         return context
 
 
