@@ -69,6 +69,8 @@ def _summary(row) -> str:
         text += f", {row.queries} queries"
     if row.reference_median_ms:
         text += f"; raw SQL {row.reference_median_ms:.3f} ms (×{row.ratio:.1f})"
+    if row.cpu_median_ms is not None and row.reference_cpu_median_ms:
+        text += f"; CPU {row.cpu_median_ms:.2f} / {row.reference_cpu_median_ms:.3f} ms"
     for key, value in row.extra.items():
         text += f"; {key} {value}"
     return text

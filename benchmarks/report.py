@@ -10,6 +10,7 @@ COLUMNS = (
     "queries",
     "raw SQL median ms",
     "ours / raw",
+    "CPU ms: ours / raw",
     "measured through",
 )
 
@@ -24,6 +25,13 @@ def _ms(value) -> str:
     return f"{value:.0f}"
 
 
+def _cpu(result: dict) -> str:
+    ours, raw = result.get("cpu_median_ms"), result.get("reference_cpu_median_ms")
+    if ours is None:
+        return "—"
+    return f"{_ms(ours)} / {_ms(raw)}" if raw is not None else _ms(ours)
+
+
 def _row(result: dict) -> list[str]:
     if result.get("error"):
         return [
@@ -32,6 +40,7 @@ def _row(result: dict) -> list[str]:
             result["database"],
             result.get("size", ""),
             "ERROR",
+            "",
             "",
             "",
             "",
@@ -53,6 +62,7 @@ def _row(result: dict) -> list[str]:
         "—" if result.get("queries") is None else str(result["queries"]),
         _ms(result.get("reference_median_ms")),
         "—" if ratio is None else f"{ratio:.1f}×",
+        _cpu(result),
         through,
     ]
 

@@ -210,52 +210,70 @@ class Server:
 
 
 class _FormFields(HTMLParser):
-    """The fields of the first form with a CSRF token, with their initial values."""
+    """Every form of a page: its action and its fields with their initial values."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.fields: dict[str, str] = {}
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._fields: dict[str, str] | None = None
         self._select: str | None = None
-        self._in_form = False
-        self._done = False
 
     def handle_starttag(self, tag, attrs):
         attributes = dict(attrs)
-        if self._done:
-            return
         if tag == "form":
-            self._in_form = True
-        elif not self._in_form:
+            self._fields = {}
+            action = attributes.get("action") or attributes.get("hx-post") or ""
+            self.forms.append((action, self._fields))
+            return
+        if self._fields is None:
             return
         name = attributes.get("name")
         if tag == "input" and name:
             kind = attributes.get("type", "text")
             if kind in ("checkbox", "radio") and "checked" not in attributes:
                 return
-            if kind not in ("submit", "button", "file"):
-                self.fields[name] = attributes.get("value") or ""
+            if kind not in ("submit", "button", "file", "image", "reset"):
+                self._fields[name] = attributes.get("value") or ""
         elif tag == "textarea" and name:
-            self.fields[name] = ""
+            self._fields[name] = ""
         elif tag == "select" and name:
             self._select = name
-            self.fields.setdefault(name, "")
-        elif tag == "option" and self._select:
-            value = attributes.get("value", "")
-            if "selected" in attributes or (not self.fields[self._select] and value):
-                self.fields[self._select] = value
+            self._fields.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in attributes:
+            self._fields[self._select] = attributes.get("value", "")
 
     def handle_endtag(self, tag):
         if tag == "select":
             self._select = None
-        elif tag == "form" and self._in_form and self.fields:
-            self._done = True
+        elif tag == "form":
+            self._fields = None
+
+    def form_for(self, url: str) -> dict[str, str]:
+        """The fields of the form that posts to ``url`` (or to its own page), the biggest."""
+        candidates = [fields for action, fields in self.forms if action in ("", url)]
+        return max(candidates or [{}], key=len)
+
+
+def form_body(fields: dict[str, str], serial: int, csrf: str) -> dict[str, str]:
+    """The lead form filled in: a person, a company name and a phone; the rest as the form
+    offers it."""
+    data = {**fields, "csrfmiddlewaretoken": csrf}
+    for name, value in lead_data(serial).items():
+        if name in data:
+            data[name] = value
+    for name in list(data):
+        if name == "phone" or (name.endswith("value") and "phone" in name):
+            data[name] = _phone(serial)
+    if "title" in data and not data["title"]:
+        data["title"] = f"Заявка {serial}"
+    return data
 
 
 def _form_fields(context, url: str) -> dict[str, str]:
     response = context.client.get(url)
     parser = _FormFields()
     parser.feed(response.content.decode())
-    return parser.fields
+    return parser.form_for(url)
 
 
 def http_row(context, reference: Timing, size: str):
@@ -270,14 +288,7 @@ def http_row(context, reference: Timing, size: str):
         operation = "lead through HTTP"
 
         def request_for(serial: int) -> tuple[str, str, bytes | None, dict]:
-            data = {**fields, "csrfmiddlewaretoken": csrf}
-            for name, value in lead_data(serial).items():
-                if name in data:
-                    data[name] = value
-            for name in data:
-                if (name.endswith("value") and "phone" in name) or name == "phone":
-                    data[name] = _phone(serial)
-            body = urlencode(data).encode()
+            body = urlencode(form_body(fields, serial, csrf)).encode()
             headers = {"Content-Type": "application/x-www-form-urlencoded", "HX-Request": "true"}
             return "POST", create_url, body, headers
     else:

@@ -82,3 +82,27 @@ def test_the_load_clients_count_requests_over_keep_alive_connections(live_server
     assert load["errors"] == 0
     assert len(load["seconds"]) == 6
     assert load["per_second"] > 0
+
+
+def test_the_lead_form_is_filled_in_and_posted_like_a_person_would(dataset, client):
+    from django.urls import NoReverseMatch
+
+    from benchmarks.scenarios.lead_create import _FormFields, form_body
+    from voronka.sales.models import Lead
+    from voronka.staff.models import User
+
+    try:
+        url = reverse("sales:lead_create")
+    except NoReverseMatch:
+        pytest.skip("no lead form yet: the HTTP scenario measures the home page")
+    client.force_login(User.objects.get(pk=dataset.user_id))
+    parser = _FormFields()
+    parser.feed(client.get(url).content.decode())
+    fields = parser.form_for(url)
+    assert "csrfmiddlewaretoken" in fields
+    before = Lead.objects.count()
+    csrf = "a" * 32
+    client.cookies["csrftoken"] = csrf
+    response = client.post(url, form_body(fields, 42, csrf), headers={"HX-Request": "true"})
+    assert response.status_code < 400, response.content.decode()[:500]
+    assert Lead.objects.count() == before + 1
