@@ -95,9 +95,14 @@ class ContactMainForm(CardFormMixin, ServiceModelForm):
             "responsible",
             "source",
             "source_description",
+            "address",
             "comment",
         ]
-        widgets = {"birthday": DateInput(), "comment": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "birthday": DateInput(),
+            "address": forms.Textarea(attrs={"rows": 2}),
+            "comment": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def __init__(self, *args, employees, sources, **kwargs):
         super().__init__(*args, **kwargs)
@@ -302,11 +307,13 @@ def _custom_form_field(definition: CustomField, employees) -> forms.Field:
             return forms.MultipleChoiceField(choices=choices, **common)
         return forms.ChoiceField(choices=[("", "—"), *choices], **common)
     if kind == FieldType.EMPLOYEE:
+        if not definition.multiple:
+            widget = LookupWidget("timeline:user_lookup", label_of=_user_label)
+            widget.attrs["aria-label"] = definition.label
+            return forms.CharField(widget=widget, **common)
         people = list(employees) if employees is not None else []
         choices = [(str(user.pk), user.get_full_name() or user.get_username()) for user in people]
-        if definition.multiple:
-            return forms.MultipleChoiceField(choices=choices, **common)
-        return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+        return forms.MultipleChoiceField(choices=choices, **common)
     if kind == FieldType.BOOLEAN:
         return forms.ChoiceField(
             choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))], **common

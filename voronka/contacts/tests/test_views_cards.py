@@ -942,3 +942,20 @@ def test_a_refused_link_shows_the_section_again_with_the_reason(
     assert 'id="section-companies"' in response.content.decode()
     assert triggers(response)["voronka:toast"]["message"] == "The company is in the recycle bin."
     assert not ContactCompany.objects.exists()
+
+
+def test_employee_custom_field_is_picked_by_typeahead_and_shown_by_name(
+    signed_in, contact, other_manager
+):
+    CustomField.objects.create(
+        entity=EntityType.CONTACT, code="curator", label="Куратор", field_type=FieldType.EMPLOYEE
+    )
+    url = contact_url(contact, "contact_section_custom")
+    response = htmx(signed_in, "post", url, {"curator": other_manager.pk})
+    assert response.status_code == 200
+    contact.refresh_from_db()
+    assert contact.custom_fields == {"curator": other_manager.pk}
+    assert other_manager.get_full_name() in response.content.decode()
+
+    form = htmx(signed_in, "get", url + "?edit=1").content.decode()
+    assert "data-lookup" in form and other_manager.get_full_name() in form

@@ -14,7 +14,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -66,6 +66,21 @@ def _person(user) -> str:
 
 def _date(value) -> str:
     return formats.date_format(value, "SHORT_DATE_FORMAT") if value else ""
+
+
+def _filled(*rows: Row, always: int) -> list[Row]:
+    """The first ``always`` rows, then only the filled ones: a card reads without a column of
+    dashes; the form still offers every field."""
+    return [
+        row for number, row in enumerate(rows) if number < always or row.value not in ("", None)
+    ]
+
+
+def _created_row(card) -> Row:
+    when = formats.date_format(timezone.localtime(card.created_at), "SHORT_DATETIME_FORMAT")
+    if card.created_by_id:
+        when = _("%(when)s by %(who)s") % {"when": when, "who": _person(card.created_by)}
+    return Row(_("Created"), when, wide=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,7 +195,7 @@ class CustomFieldsSectionView(CardSectionMixin, SectionView):
     def get_form_kwargs(self, card):
         definitions = self.definitions()
         employees = None
-        if any(d.field_type == FieldType.EMPLOYEE for d in definitions):
+        if any(d.field_type == FieldType.EMPLOYEE and d.multiple for d in definitions):
             employees = selectors.responsible_choices(user=self.request.user)
         return {"definitions": definitions, "values": card.custom_fields, "employees": employees}
 
@@ -272,7 +287,7 @@ class ContactMainSectionView(ContactSectionMixin, SectionView):
         )
 
     def get_rows(self, card: Contact) -> list[Row]:
-        return [
+        return _filled(
             Row(_("Last name"), card.last_name),
             Row(_("First name"), card.first_name),
             Row(_("Patronymic"), card.middle_name),
@@ -282,8 +297,11 @@ class ContactMainSectionView(ContactSectionMixin, SectionView):
             Row(_("Responsible"), _person(card.responsible)),
             Row(_("Source"), str(card.source or "")),
             Row(_("Source details"), card.source_description),
+            Row(_("Address"), card.address, wide=True),
             Row(_("Comment"), card.comment, wide=True),
-        ]
+            _created_row(card),
+            always=2,
+        )
 
     def save(self, form, card, expected_version):
         return self.update(card, expected_version, data=form.service_data())
@@ -439,7 +457,7 @@ class CompanyMainSectionView(CompanySectionMixin, SectionView):
         )
 
     def get_rows(self, card: Company) -> list[Row]:
-        return [
+        return _filled(
             Row(_("Title"), card.title),
             Row(_("Type"), card.get_company_type_display()),
             Row(_("Industry"), card.industry),
@@ -447,7 +465,9 @@ class CompanyMainSectionView(CompanySectionMixin, SectionView):
             Row(_("Responsible"), _person(card.responsible)),
             Row(_("Source"), str(card.source or "")),
             Row(_("Comment"), card.comment, wide=True),
-        ]
+            _created_row(card),
+            always=2,
+        )
 
     def save(self, form, card, expected_version):
         return self.update(card, expected_version, data=form.service_data())
