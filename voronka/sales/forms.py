@@ -404,7 +404,10 @@ class LeadCreateForm(forms.Form):
 class DealCreateForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=255, required=False)
     pipeline = forms.ModelChoiceField(
-        label=_("Pipeline"), queryset=card_selectors.deal_pipeline_queryset(), required=False
+        label=_("Pipeline"),
+        queryset=card_selectors.deal_pipeline_queryset(),
+        required=False,
+        empty_label=_("The default pipeline"),
     )
     amount = forms.CharField(label=_("Amount"), required=False)
     currency = forms.ChoiceField(label=_("Currency"), choices=Currency.choices)

@@ -5,15 +5,41 @@
 
   function cardRoot() { return document.getElementById("card"); }
 
-  function reloadParts(selectors) {
+  // Fetch the card page once and replace the given parts with their fresh copies
+  // (one request, so no part is skipped while another is loading).
+  var reloading = null;
+  var pendingParts = {};
+  function reloadParts(parts) {
     var root = cardRoot();
-    if (!root || !window.htmx) { return; }
+    if (!root) { return; }
+    parts.forEach(function (selector) { pendingParts[selector] = true; });
+    var selectors = Object.keys(pendingParts);
     var url = root.dataset.cardUrl || window.location.pathname;
-    selectors.forEach(function (selector) {
-      if (document.querySelector(selector)) {
-        window.htmx.ajax("GET", url, { target: selector, select: selector, swap: "outerHTML" });
-      }
-    });
+    if (reloading) { reloading.abort(); }
+    reloading = new AbortController();
+    fetch(url, { credentials: "same-origin", signal: reloading.signal })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.text();
+      })
+      .then(function (html) {
+        pendingParts = {};
+        reloading = null;
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        selectors.forEach(function (selector) {
+          var current = document.querySelector(selector);
+          var replacement = fresh.querySelector(selector);
+          if (!current || !replacement) { return; }
+          var node = document.importNode(replacement, true);
+          current.replaceWith(node);
+          if (window.htmx) { window.htmx.process(node); }
+          initEditors(node);
+        });
+      })
+      .catch(function (error) {
+        if (error && error.name === "AbortError") { return; }
+        window.location.reload();
+      });
   }
 
   // A saved section changes the head (title, amount); a move changes the stage bar and fields.
