@@ -504,3 +504,26 @@ def test_deal_create_without_title_is_422(client, manager, deal_pipeline):
 def test_create_anonymous_goes_to_login(client):
     response = client.get(reverse("sales:deal_create"))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("rows", [1, 20])
+def test_lead_card_and_section_save_cost_fixed_queries(
+    client, manager, lead, rows, django_assert_num_queries, django_assert_max_num_queries
+):
+    from voronka.sales.services import product_rows_set
+
+    product_rows_set(
+        actor=manager,
+        card=lead,
+        rows=[{"name": f"Позиция {n}", "price": "100"} for n in range(rows)],
+    )
+    lead = Lead.objects.get(pk=lead.pk)
+    client.force_login(manager)
+    url = reverse("sales:lead_detail", args=[lead.pk])
+    client.get(url)
+    # session, user, lead, stages, rows, definitions, communications, deals, activities, feed
+    with django_assert_num_queries(10):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(40):
+        response = client.post(section_url(lead, "main"), main_data(lead, comment="Перезвонить"))
+    assert response.status_code == 200

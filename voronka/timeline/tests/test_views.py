@@ -252,3 +252,15 @@ def test_template_tag_renders_the_panel(manager, deal):
     )
     assert 'id="timeline"' in html and "Через тег" in html
     assert reverse("timeline:comment_add", kwargs={"card_type": "deal", "card_id": deal.pk}) in html
+
+
+@pytest.mark.parametrize("count", [3, 200])
+def test_comment_action_costs_fixed_queries(
+    client, manager, deal, count, django_assert_num_queries
+):
+    add_entries(deal, manager, count)
+    client.force_login(manager)
+    client.post(url("comment_add", deal), {"text": "прогрев"})
+    # session, user, card, savepoint + insert + release, open activities, feed
+    with django_assert_num_queries(8):
+        assert client.post(url("comment_add", deal), {"text": "ещё"}).status_code == 200
