@@ -129,6 +129,20 @@
     }).observe(host, { childList: true });
   }
 
+  // Filters travel in the address; empty inputs are left out so a shared link stays short.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var elt = event.detail.elt;
+    var data = event.detail.formData;
+    if (!data || !elt.closest || !elt.closest("#board-filters")) { return; }
+    var empty = [];
+    data.forEach(function (value, key) { if (value === "") { empty.push(key); } });
+    empty.forEach(function (key) {
+      var kept = data.getAll(key).filter(function (value) { return value !== ""; });
+      data.delete(key);
+      kept.forEach(function (value) { data.append(key, value); });
+    });
+  });
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var root = page();
     if (root && root.contains(event.detail.target)) { setup(root); }
