@@ -119,6 +119,20 @@ class DealMainForm(CardMainForm):
     probability = forms.IntegerField(
         label=_("Probability, %"), required=False, min_value=0, max_value=100
     )
+    # The hand-over between departments: who sells, who delivers, who heads the sale.
+    sales_manager = user_field(_("Sales manager"), required=False)
+    delivery_manager = user_field(_("Delivery manager"), required=False)
+    head_of_sales = user_field(_("Head of sales"), required=False)
+
+    ROLES = ("sales_manager", "delivery_manager", "head_of_sales")
+
+    def __init__(self, *args, card=None, **kwargs):
+        super().__init__(*args, card=card, **kwargs)
+        if card is not None:
+            for role in self.ROLES:
+                person = getattr(card, role)
+                if person is not None:
+                    _label_user(self, role, person)
 
     @staticmethod
     def initial_from(card) -> dict[str, Any]:
@@ -127,6 +141,7 @@ class DealMainForm(CardMainForm):
             "begins_on": card.begins_on,
             "closes_on": card.closes_on,
             "probability": card.probability,
+            **{role: getattr(card, f"{role}_id") for role in DealMainForm.ROLES},
         }
 
 

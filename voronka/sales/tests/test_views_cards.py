@@ -527,3 +527,16 @@ def test_lead_card_and_section_save_cost_fixed_queries(
     with django_assert_max_num_queries(40):
         response = client.post(section_url(lead, "main"), main_data(lead, comment="Перезвонить"))
     assert response.status_code == 200
+
+
+def test_deal_roles_for_the_hand_over_are_set(client, manager, other_manager, head, deal):
+    client.force_login(manager)
+    response = client.post(
+        section_url(deal, "main"),
+        main_data(deal, sales_manager=manager.pk, delivery_manager=other_manager.pk),
+    )
+    assert response.status_code == 200, response.content.decode()
+    deal.refresh_from_db()
+    assert deal.sales_manager == manager and deal.delivery_manager == other_manager
+    assert deal.head_of_sales is None
+    assert "Delivery manager" in response.content.decode()

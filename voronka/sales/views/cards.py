@@ -191,6 +191,15 @@ class MainSection(CardSection):
                 Row(_("Expected close date"), date_filter(card.closes_on, "SHORT_DATE_FORMAT")),
                 Row(_("Probability, %"), card.probability),
             ]
+            rows += [
+                Row(label, person.get_full_name() or person.username)
+                for label, person in (
+                    (_("Sales manager"), card.sales_manager),
+                    (_("Delivery manager"), card.delivery_manager),
+                    (_("Head of sales"), card.head_of_sales),
+                )
+                if person is not None
+            ]
         if card.loss_reason_id:
             rows.append(Row(_("Loss reason"), card.loss_reason))
             rows.append(Row(_("Loss comment"), card.loss_comment, wide=True))
