@@ -45,7 +45,7 @@ def _row(result: dict) -> list[str]:
             "",
             "",
             "",
-            result["error"][:80],
+            " ".join(result["error"].split())[:100],
         ]
     ratio = result.get("ratio")
     through = result.get("path", "")

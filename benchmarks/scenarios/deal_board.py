@@ -205,8 +205,8 @@ def raw_first_screen(pipeline_id: int, *, per_stage_limit: bool = False) -> None
     if per_stage_limit:
         ranked = " UNION ALL ".join(
             f"SELECT * FROM (SELECT {columns} FROM {deal} WHERE stage_id = %s "
-            "AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT %s)"
-            for _ in stage_ids
+            f"AND deleted_at IS NULL ORDER BY created_at DESC, id DESC LIMIT %s) s{index}"
+            for index in range(len(stage_ids))
         )
         params = [value for pk in stage_ids for value in (pk, PER_STAGE)]
         where = ""
