@@ -282,6 +282,24 @@ class SalesDepartment:
             for last, first, phone, amount in people
         ]
 
+    def add_clients(self):
+        """A company with a contact working there."""
+        from voronka.contacts.services.companies import company_create
+        from voronka.contacts.services.contacts import contact_create
+
+        company = company_create(
+            actor=self.employee,
+            data={"title": "ООО «Вектор»"},
+            communications=[{"kind": "phone", "value_type": "work", "value": "+7 495 123-45-67"}],
+        )
+        contact = contact_create(
+            actor=self.employee,
+            data={"last_name": "Лебедев", "first_name": "Павел", "position": "Закупщик"},
+            communications=[{"kind": "email", "value": "lebedev@vector.example"}],
+            company_links=[{"company": company}],
+        )
+        return company, contact
+
     def add_deals(self):
         from voronka.sales.services.deals import deal_create
 

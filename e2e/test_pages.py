@@ -23,6 +23,7 @@ MENU_PAGES = [
 def filled_department(sales_department):
     sales_department.add_leads()
     sales_department.add_deals()
+    sales_department.add_clients()
     return sales_department
 
 
