@@ -2,6 +2,7 @@
 shape; the services in ``staff.services`` validate and write."""
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from voronka.customization.forms import ShapeModelForm
@@ -16,6 +17,29 @@ WEEKDAYS = [
     (6, _("Sat")),
     (7, _("Sun")),
 ]
+
+
+class EmployeePicker(forms.Select):
+    """A choice of an employee that never lists the whole staff: the select holds the chosen
+    one, and typing a name fills it with matches (``staff:settings_employee_options``)."""
+
+    template_name = "staff/widgets/employee_picker.html"
+    search_url = reverse_lazy("staff:settings_employee_options")
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_url"] = str(self.search_url)
+        return context
+
+    def optgroups(self, name, value, attrs=None):
+        chosen = [item for item in value if item not in ("", None)]
+        employees = list(self.choices.queryset.filter(pk__in=chosen)) if chosen else []
+        options = [self.create_option(name, "", "---------", not employees, 0)]
+        options += [
+            self.create_option(name, employee.pk, str(employee), True, index)
+            for index, employee in enumerate(employees, start=1)
+        ]
+        return [(None, options, 0)]
 
 
 class EmployeeForm(ShapeModelForm):
@@ -80,6 +104,7 @@ class DepartmentForm(ShapeModelForm):
     class Meta:
         model = Department
         fields = ["name", "parent", "head", "sort"]
+        widgets = {"head": EmployeePicker}
 
     def __init__(self, *args, departments=None, employees=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,6 +121,7 @@ class AbsenceForm(ShapeModelForm):
         model = Absence
         fields = ["user", "kind", "starts_on", "ends_on", "comment"]
         widgets = {
+            "user": EmployeePicker,
             "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "ends_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }

@@ -40,6 +40,11 @@ settings_urlpatterns = [
         views.EmployeeSetActiveView.as_view(),
         name="settings_employee_set_active",
     ),
+    path(
+        "employees/options/",
+        views.EmployeeOptionsView.as_view(),
+        name="settings_employee_options",
+    ),
     path("departments/", views.DepartmentListView.as_view(), name="settings_departments"),
     path(
         "departments/new/",

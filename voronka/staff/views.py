@@ -5,6 +5,7 @@ from contextlib import suppress
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -148,6 +149,24 @@ class EmployeeSetActiveView(AdministratorRequiredMixin, View):
         else:
             message = _("%(name)s is deactivated.") % {"name": employee}
         return saved_response(message, close=False)
+
+
+class EmployeeOptionsView(AdministratorRequiredMixin, View):
+    """Working employees whose name, login or position contains ``q``, as ``<option>``s for
+    an employee picker; at most a screenful, so the staff list is never sent whole."""
+
+    limit = 20
+
+    def get(self, request):
+        query = request.GET.get(
+            next((key for key in request.GET if key.endswith("search")), "q"), ""
+        )
+        employees = selectors.employee_settings_list(user=request.user, query=query)[: self.limit]
+        return render(
+            request,
+            "staff/settings/partials/_employee_options.html",
+            {"employees": employees},
+        )
 
 
 class DepartmentListView(SettingsPageView):

@@ -398,3 +398,38 @@ def test_deleting_an_absence(admin_client, manager):
     assert response.status_code == 204
     assert not Absence.objects.exists()
     assert missing.status_code == 404
+
+
+# ---- Choosing an employee without sending the whole staff -------------------------------------
+
+
+def test_the_employee_picker_lists_only_the_chosen_employee(admin_client, head, other_manager):
+    url = reverse("staff:settings_department_update", args=[head.department.pk])
+
+    html = admin_client.get(url).content.decode()
+
+    assert f'<option value="{head.pk}" selected>{head}</option>' in html
+    assert str(other_manager) not in html
+    assert reverse("staff:settings_employee_options") in html
+
+
+def test_employee_options_match_a_fragment_of_the_name(
+    admin_client, manager, other_manager, django_assert_num_queries
+):
+    found = UserFactory(username="yolkina", last_name="Ёлкина", first_name="Анна")
+    UserFactory(username="gone", last_name="Ёлкин", is_active=False)
+
+    with django_assert_num_queries(3):
+        response = admin_client.get(
+            reverse("staff:settings_employee_options"), {"head__search": "ёлкин"}
+        )
+
+    html = response.content.decode()
+    assert html.count("<option") == 1
+    assert f'<option value="{found.pk}">{found}' in html
+
+
+def test_employee_options_are_for_administrators(client, manager):
+    client.force_login(manager)
+
+    assert client.get(reverse("staff:settings_employee_options")).status_code == 403
