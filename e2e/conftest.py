@@ -165,6 +165,8 @@ def shot(request) -> Callable[..., Path]:
         target = target or request.getfixturevalue("page")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / _file_name(request, step)
+        # From the top: a sticky top bar would otherwise be drawn in the middle of the page.
+        target.evaluate("window.scrollTo(0, 0)")
         target.screenshot(path=path, full_page=True)
         return path
 
