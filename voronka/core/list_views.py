@@ -336,7 +336,7 @@ class ListExportView(CardListMixin, View):
         filterset = card_list.filterset()
         spec = card_list.spec()
         sorting = parse_sort(spec, request.GET.get("sort"))
-        columns = spec.visible_for(request.user)
+        columns = spec.export_columns(spec.visible_for(request.user))
         queryset = order_by(filterset.qs, spec, sorting)[:EXPORT_LIMIT]
         header = [str(column.label) for column in columns]
 

@@ -53,6 +53,9 @@ class Column:
     # Called once per page (or export chunk) with its rows, before any value is read:
     # lets a column fetch what its rows refer to in one query.
     prepare: Callable[[list], None] | None = None
+    # Columns an export adds right after this one even when hidden (the currency of an
+    # amount: a file has no sign to show it).
+    export_with: tuple[str, ...] = ()
 
     @property
     def sortable(self) -> bool:
@@ -93,6 +96,19 @@ class ListSpec:
     def visible_for(self, user) -> list[Column]:
         keys = preference_get(user=user, key=self.preference_key)
         return self.visible(keys if isinstance(keys, list) else None)
+
+    def export_columns(self, visible: list[Column]) -> list[Column]:
+        """The visible columns plus those they bring into an export."""
+        shown = {column.key for column in visible}
+        columns = []
+        for column in visible:
+            columns.append(column)
+            for key in column.export_with:
+                extra = self.column(key)
+                if extra is not None and key not in shown:
+                    columns.append(extra)
+                    shown.add(key)
+        return columns
 
     def clean_keys(self, keys: Iterable[str]) -> list[str]:
         known = {column.key for column in self.columns}

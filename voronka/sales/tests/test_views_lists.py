@@ -274,6 +274,27 @@ class TestBulkActions:
         assert f'<optgroup label="{sales.name}">' in html
         assert loss_reason.name in html
 
+    def test_move_dialog_of_a_chosen_pipeline_offers_only_its_stages(
+        self, signed_in, manager, deal_pipeline, sales
+    ):
+        [deal] = make_deals(1, pipeline=sales, responsible=manager)
+        html = signed_in.get(
+            reverse("sales:deal_bulk"),
+            {"action": "move", "ids": [deal.pk], "pipeline": sales.pk},
+            headers=HTMX,
+        ).content.decode()
+        assert f'<optgroup label="{sales.name}">' in html
+        assert f'<optgroup label="{deal_pipeline.name}">' not in html
+
+    def test_dialog_buttons_fill_the_dialog_host_instead_of_replacing_it(
+        self, signed_in, manager, deal_pipeline
+    ):
+        # The results block swaps itself whole (outerHTML); its buttons must not inherit that.
+        make_deals(1, pipeline=deal_pipeline, responsible=manager)
+        html = signed_in.get(reverse("sales:deal_list"), headers=RESULTS).content.decode()
+        assert html.count('hx-target="#modal"') == 4
+        assert html.count('hx-target="#modal" hx-swap="innerHTML"') == 4
+
     def test_move_goes_through_the_service_and_reports_cards_left_behind(
         self, signed_in, manager, deal_pipeline, sales
     ):
@@ -416,15 +437,16 @@ class TestExport:
             "Company",
             "Stage",
             "Amount",
+            "Currency",
             "Phones",
             "Responsible",
             "Created",
         ]
         assert [row[0] for row in rows[1:]] == ["Заявка 000", "Заявка 002"]
         assert rows[1][3] == second.name
-        assert rows[1][4] == "100.00"
-        assert rows[1][5].startswith("+7 912")
-        assert rows[1][6] == manager.get_full_name()
+        assert rows[1][4:6] == ["100.00", "RUB"]
+        assert rows[1][6].startswith("+7 912")
+        assert rows[1][7] == manager.get_full_name()
 
     def test_xlsx_of_every_page(self, signed_in, manager, deal_pipeline):
         make_deals(55, pipeline=deal_pipeline, responsible=manager)
@@ -433,7 +455,7 @@ class TestExport:
         sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
         rows = list(sheet.iter_rows(values_only=True))
         assert len(rows) == 56
-        assert rows[0][:3] == ("Title", "Stage", "Amount")
+        assert rows[0][:4] == ("Title", "Stage", "Amount", "Currency")
         assert rows[1][0] == "Сделка 000"
         assert rows[1][2] == 1000
         assert rows[-1][2] == 1054

@@ -81,6 +81,7 @@ def _amount_column() -> Column:
         display=lambda row: money(row.amount, row.currency),
         sort=("amount",),
         numeric=True,
+        export_with=("currency",),
     )
 
 
@@ -182,7 +183,9 @@ class SalesCardList(CardList):
 
     def move_choices(self) -> dict[str, Any]:
         return {
-            "stage_groups": stage_groups(user=self.user, entity=self.entity),
+            "stage_groups": stage_groups(
+                user=self.user, entity=self.entity, pipeline=self.pipeline
+            ),
             "loss_reasons": active_loss_reasons(user=self.user),
         }
 
