@@ -76,25 +76,36 @@ def _option_id(taken: set[str]) -> str:
 def _clean_options(raw: Any, existing: list[dict[str, Any]], errors: dict) -> list[dict]:
     """List options from labels (one per line, or a list of labels or ``{"id", "label"}``).
 
-    A label that was already offered keeps its id, so the values on cards keep their meaning.
+    The values on cards keep their meaning: a label that was already offered keeps its id
+    wherever it moves, and a new label written in the line of a label that is gone renames
+    that option (it takes over its id).
     """
     if isinstance(raw, str):
         raw = raw.splitlines()
     if not isinstance(raw, list | tuple):
         errors.setdefault("options", []).append(_("List the options, one per line."))
         return existing
-    by_label = {str(option["label"]): str(option["id"]) for option in existing}
-    taken = {str(option["id"]) for option in existing}
-    options, seen = [], set()
+    items: list[tuple[str, str]] = []
     for item in raw:
         if isinstance(item, dict):
             label, option_id = str(item.get("label", "")).strip(), str(item.get("id") or "")
         else:
             label, option_id = str(item).strip(), ""
-        if not label or label in seen:
-            continue
-        seen.add(label)
-        option_id = option_id or by_label.get(label) or _option_id(taken)
+        if label and label not in {seen for seen, _id in items}:
+            items.append((label, option_id))
+    by_label = {str(option["label"]): str(option["id"]) for option in existing}
+    labels = {label for label, _id in items}
+    taken = {option_id for _label, option_id in items if option_id}
+    taken |= {by_label[label] for label in labels if label in by_label}
+    options = []
+    for position, (label, option_id) in enumerate(items):
+        if not option_id and label in by_label:
+            option_id = by_label[label]
+        if not option_id and position < len(existing):
+            old = existing[position]
+            if str(old["label"]) not in labels and str(old["id"]) not in taken:
+                option_id = str(old["id"])  # renamed in its own line
+        option_id = option_id or _option_id(taken | {str(option["id"]) for option in existing})
         taken.add(option_id)
         options.append({"id": option_id, "label": label})
     return options
@@ -104,6 +115,23 @@ def _values_exist(definition: CustomField) -> bool:
     """Whether any card (the recycle bin included) holds a value of this field."""
     model = apps.get_model(ENTITY_MODELS[definition.entity])
     return model._base_manager.filter(custom_fields__has_key=definition.code).exists()
+
+
+def _options_in_use(definition: CustomField, option_ids: set[str]) -> set[str]:
+    """Which of ``option_ids`` some card (the recycle bin included) has chosen."""
+    if not option_ids:
+        return set()
+    model = apps.get_model(ENTITY_MODELS[definition.entity])
+    cards = model._base_manager.filter(custom_fields__has_key=definition.code)
+    if not definition.multiple:
+        lookup = {f"custom_fields__{definition.code}__in": sorted(option_ids)}
+        return set(
+            cards.filter(**lookup).values_list(f"custom_fields__{definition.code}", flat=True)
+        )
+    used: set[str] = set()
+    for value in cards.values_list(f"custom_fields__{definition.code}", flat=True).iterator():
+        used.update(str(item) for item in (value if isinstance(value, list) else [value]))
+    return used & option_ids
 
 
 def _apply_custom_field(
@@ -121,8 +149,20 @@ def _apply_custom_field(
     fields = list(changed)
     if definition.field_type == FieldType.LIST:
         if raw_options is not None:
-            definition.options = _clean_options(raw_options, definition.options or [], errors)
+            previous = definition.options or []
+            definition.options = _clean_options(raw_options, previous, errors)
             fields.append("options")
+            removed = {str(o["id"]) for o in previous} - {str(o["id"]) for o in definition.options}
+            used = _options_in_use(definition, removed) if not creating else set()
+            if used:
+                labels = [str(o["label"]) for o in previous if str(o["id"]) in used]
+                errors.setdefault("options", []).append(
+                    _(
+                        "Cards have chosen %(options)s; keep these options "
+                        "(an option may be renamed in its own line)."
+                    )
+                    % {"options": ", ".join(f"“{label}”" for label in labels)}
+                )
         if not definition.options and "options" not in errors:
             errors.setdefault("options", []).append(_("A list needs at least one option."))
     elif raw_options not in (None, "", []) or definition.options:
