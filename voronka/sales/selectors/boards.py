@@ -5,9 +5,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
+from voronka.customization.models import Source
 from voronka.sales.models import (
     Deal,
     DealContact,
@@ -261,6 +263,20 @@ def board_stage(*, user, pk) -> Stage | None:
 
 def pipeline_stages(*, user, pipeline: Pipeline) -> list[Stage]:
     return list(pipeline.stages.order_by("sort", "pk"))
+
+
+def board_cards(*, user, entity: str) -> QuerySet:
+    """The leads or deals (not in the recycle bin) a board starts from, before its filters."""
+    return (Lead if entity == PipelineEntity.LEAD else Deal).objects.all()
+
+
+def active_employees(*, user) -> QuerySet:
+    """Employees who can be chosen as responsible (the move dialog's select)."""
+    return get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name")
+
+
+def active_sources(*, user) -> QuerySet:
+    return Source.objects.filter(is_active=True).order_by("sort", "name")
 
 
 def loss_reasons(*, user) -> QuerySet:

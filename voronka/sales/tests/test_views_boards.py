@@ -583,3 +583,34 @@ def test_move_costs_the_same_queries_whatever_the_board_size(
     with django_assert_num_queries(29):
         response = move(client, deals[1], target, board="1", headers=headers)
     assert response.status_code == 200
+
+
+def test_dialog_renders_proper_inputs_for_custom_fields(client, pipeline, manager):
+    CustomField.objects.create(
+        entity=EntityType.DEAL,
+        code="region",
+        label="Region",
+        field_type=FieldType.LIST,
+        options=[{"id": "msk", "label": "Москва"}, {"id": "spb", "label": "Петербург"}],
+    )
+    CustomField.objects.create(
+        entity=EntityType.DEAL, code="vip", label="VIP", field_type=FieldType.BOOLEAN
+    )
+    CustomField.objects.create(
+        entity=EntityType.DEAL, code="visit", label="Visit", field_type=FieldType.DATE
+    )
+    target = stage_of(pipeline, "in_progress")
+    target.required_fields = ["region", "vip", "visit"]
+    target.save(update_fields=["required_fields"])
+    [deal] = make_deals(1, pipeline=pipeline, responsible=manager)
+    client.force_login(manager)
+
+    html = move(client, deal, target).content.decode()
+    assert '<select name="cf__region"' in html and "Петербург" in html
+    assert '<select name="cf__vip"' in html
+    assert 'type="date" name="cf__visit"' in html
+
+    response = move(client, deal, target, cf__region="spb", cf__vip="false", cf__visit="2026-12-01")
+    assert response.status_code == 200
+    deal.refresh_from_db()
+    assert deal.custom_fields == {"region": "spb", "vip": False, "visit": "2026-12-01"}

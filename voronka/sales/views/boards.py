@@ -24,6 +24,9 @@ from voronka.sales.filtersets import DateInput, DealFilterSet, LeadFilterSet
 from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, Stage, StageKind
 from voronka.sales.selectors.boards import (
     BoardColumn,
+    active_employees,
+    active_sources,
+    board_cards,
     board_cursor,
     board_deal,
     board_lead,
@@ -108,7 +111,7 @@ def _filterset(kind: Board, request, data: QueryDict, pipeline: Pipeline | None)
     query = _filter_query(data)
     return kind.filterset(
         query or None,
-        queryset=kind.model.objects.all(),
+        queryset=board_cards(user=request.user, entity=kind.entity),
         request=request,
         pipeline=pipeline,
     )
@@ -259,7 +262,7 @@ def _error_response(message: str, status: int) -> HttpResponse:
     return trigger_client_event(response, "voronka:toast", {"message": message, "level": "error"})
 
 
-def _custom_form_field(definition: CustomField) -> forms.Field | None:
+def _custom_form_field(definition: CustomField, user) -> forms.Field | None:
     label, kind = definition.label, definition.field_type
     if kind == FieldType.STRING:
         return forms.CharField(label=label, max_length=255)
@@ -289,13 +292,11 @@ def _custom_form_field(definition: CustomField) -> forms.Field | None:
             return forms.MultipleChoiceField(label=label, choices=choices)
         return forms.ChoiceField(label=label, choices=[("", "—"), *choices])
     if kind == FieldType.EMPLOYEE:
-        return forms.ModelChoiceField(
-            label=label, queryset=get_user_model().objects.filter(is_active=True)
-        )
+        return forms.ModelChoiceField(label=label, queryset=active_employees(user=user))
     return None
 
 
-def _standard_form_field(model, code: str) -> forms.Field | None:
+def _standard_form_field(model, code: str, user) -> forms.Field | None:
     try:
         field = model._meta.get_field(code)
     except FieldDoesNotExist:
@@ -304,9 +305,9 @@ def _standard_form_field(model, code: str) -> forms.Field | None:
     if field.many_to_one:
         related = field.related_model
         if related is get_user_model():
-            queryset = related.objects.filter(is_active=True).order_by("last_name", "first_name")
+            queryset = active_employees(user=user)
         elif related is Source:
-            queryset = Source.objects.filter(is_active=True)
+            queryset = active_sources(user=user)
         else:
             return None
         return forms.ModelChoiceField(label=label, queryset=queryset)
@@ -328,7 +329,7 @@ class MoveFieldsForm(forms.Form):
     The form does not validate: the service does, and its messages are shown as they are.
     """
 
-    def __init__(self, *args, kind: Board, errors: dict[str, list[str]], **kwargs):
+    def __init__(self, *args, kind: Board, errors: dict[str, list[str]], user, **kwargs):
         super().__init__(*args, **kwargs)
         self.service_errors = errors
         self.on_card: list[str] = []
@@ -336,7 +337,7 @@ class MoveFieldsForm(forms.Form):
         for code, messages in errors.items():
             if code == "loss_reason":
                 self.fields["loss_reason"] = forms.ModelChoiceField(
-                    label=_("Loss reason"), queryset=loss_reasons(user=None)
+                    label=_("Loss reason"), queryset=loss_reasons(user=user)
                 )
                 self.fields["loss_comment"] = forms.CharField(
                     label=_("Comment"),
@@ -352,12 +353,12 @@ class MoveFieldsForm(forms.Form):
                 self._service_error("communications_phone", messages)
                 continue
             if code in definitions:
-                field = _custom_form_field(definitions[code])
+                field = _custom_form_field(definitions[code], user)
                 name = f"{CUSTOM_INPUT_PREFIX}{code}"
             elif code in ON_THE_CARD:
                 field, name = None, code
             else:
-                field = _standard_form_field(kind.model, code)
+                field = _standard_form_field(kind.model, code, user)
                 name = code
             if field is None:
                 self.on_card.extend(messages)
@@ -414,7 +415,7 @@ def _move_data(kind: Board, stage: Stage, post: QueryDict) -> dict:
 
 
 def _dialog_response(request, kind: Board, card, stage: Stage, errors) -> HttpResponse:
-    form = MoveFieldsForm(request.POST, kind=kind, errors=errors)
+    form = MoveFieldsForm(request.POST, kind=kind, errors=errors, user=request.user)
     from_board = request.POST.get("board") == "1"
     context = {
         "card": card,
