@@ -20,7 +20,6 @@ from voronka.core.lists import (
     ListSpec,
     chunks,
     order_by,
-    page_number,
     paginate,
     parse_ids,
     parse_sort,
@@ -169,7 +168,7 @@ class CardListView(CardListMixin, View):
         spec = card_list.spec()
         sorting = parse_sort(spec, request.GET.get("sort"))
         columns = spec.visible_for(request.user)
-        page = paginate(order_by(filterset.qs, spec, sorting), page_number(request.GET.get("page")))
+        page = paginate(filterset.qs, spec, sorting, after=request.GET.get("after"))
         params = request.GET
         selected = []
         if filterset.is_bound and hasattr(filterset.form, "cleaned_data"):
@@ -184,9 +183,10 @@ class CardListView(CardListMixin, View):
             "headers": headers(columns, sorting, params),
             "page": page,
             "rows": table_rows(columns, page.rows),
-            "query": query_string(params, page=None),
-            "previous_query": query_string(params, page=page.previous_number),
-            "next_query": query_string(params, page=page.next_number),
+            # Filters and sort without the page: export, the first page.
+            "query": query_string(params, after=None, page=None),
+            "current_query": query_string(params, page=None),
+            "next_query": query_string(params, after=page.next_cursor, page=None),
             **card_list.extra_context(filterset),
         }
         if request.htmx and request.htmx.target == RESULTS_TARGET:

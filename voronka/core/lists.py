@@ -6,7 +6,10 @@ A list is described by a ``ListSpec`` (its columns); the entity's view picks the
 contacts and companies.
 """
 
+import base64
+import binascii
 import datetime
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,7 +19,7 @@ from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.html import format_html
@@ -172,14 +175,22 @@ def parse_sort(spec: ListSpec, raw: str | None) -> Sorting:
     raise ValueError(f"The default sort of {spec.key} is not a sortable column.")
 
 
+SORT_ALIAS = "list_sort_{}"
+
+
 def order_by(queryset: models.QuerySet, spec: ListSpec, sorting: Sorting) -> models.QuerySet:
     """Order by the column's fields, empty values last, then by id in the same direction so
-    rows never swap places between pages."""
+    rows never swap places between pages. The sort values are annotated on each row
+    (``list_sort_0``…) so the next page can start right after the last row (keyset)."""
     column = spec.column(sorting.key)
     assert column is not None
+    names = [*column.sort, "pk"]
+    queryset = queryset.annotate(
+        **{SORT_ALIAS.format(index): F(name) for index, name in enumerate(names)}
+    )
     expressions = []
-    for name in (*column.sort, "pk"):
-        expression = F(name)
+    for index in range(len(names)):
+        expression = F(SORT_ALIAS.format(index))
         expressions.append(
             expression.desc(nulls_last=True)
             if sorting.descending
@@ -188,45 +199,90 @@ def order_by(queryset: models.QuerySet, spec: ListSpec, sorting: Sorting) -> mod
     return queryset.order_by(*expressions)
 
 
-# Pages
+# Pages: keyset ("after this row"), so page 2 000 costs what page 1 costs; no exact count.
+
+
+def _json_value(value: Any) -> Any:
+    # Full precision: a timestamp cut to milliseconds would skip or repeat rows.
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a page starts: the sort it belongs to, the last row's sort values, and how many
+    rows came before (only to show "51–100")."""
+
+    sort: str
+    values: tuple
+    start: int
+
+    def encode(self) -> str:
+        data = json.dumps(
+            {"s": self.sort, "v": list(self.values), "n": self.start},
+            default=_json_value,
+            separators=(",", ":"),
+        )
+        return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def parse_cursor(raw: str | None, sorting: Sorting) -> Cursor | None:
+    """The cursor of ``?after=``; None when missing, malformed or made for another sort."""
+    if not raw or len(raw) > 2000:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)))
+        cursor = Cursor(sort=str(data["s"]), values=tuple(data["v"]), start=int(data["n"]))
+    except (ValueError, TypeError, KeyError, binascii.Error):
+        return None
+    if cursor.sort != sorting.param or cursor.start < 0:
+        return None
+    if any(isinstance(value, dict | list) for value in cursor.values):
+        return None
+    return cursor
+
+
+def _after(values: tuple, descending: bool) -> Q:
+    """Rows after the one with ``values`` in an order with empty values last."""
+    condition = Q(pk__in=[])
+    equal = Q()
+    for index, value in enumerate(values):
+        alias = SORT_ALIAS.format(index)
+        if value is not None:
+            beyond = Q(**{f"{alias}__{'lt' if descending else 'gt'}": value})
+            condition |= equal & (beyond | Q(**{f"{alias}__isnull": True}))
+            equal &= Q(**{alias: value})
+        else:
+            equal &= Q(**{f"{alias}__isnull": True})
+    return condition
 
 
 @dataclass
 class Page:
     rows: list
-    number: int
-    size: int
-    has_next: bool
+    start: int
+    next_cursor: str | None
     total: int
     total_capped: bool
 
     @property
-    def start(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.rows else 0
+    def first(self) -> int:
+        return self.start + 1 if self.rows else 0
 
     @property
-    def end(self) -> int:
-        return self.start + len(self.rows) - 1 if self.rows else 0
+    def last(self) -> int:
+        return self.start + len(self.rows)
+
+    @property
+    def has_next(self) -> bool:
+        return self.next_cursor is not None
 
     @property
     def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def previous_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def next_number(self) -> int:
-        return self.number + 1
-
-
-def page_number(raw: str | None) -> int:
-    try:
-        number = int(raw or 1)
-    except (TypeError, ValueError):
-        return 1
-    return min(max(number, 1), 10**6)
+        return self.start > 0
 
 
 def capped_count(queryset: models.QuerySet, cap: int = COUNT_CAP) -> tuple[int, bool]:
@@ -236,20 +292,34 @@ def capped_count(queryset: models.QuerySet, cap: int = COUNT_CAP) -> tuple[int, 
     return min(count, cap), count > cap
 
 
-def paginate(queryset: models.QuerySet, number: int, size: int = PAGE_SIZE) -> Page:
-    """One page of an ordered queryset: the rows (one extra is read to know whether a next
-    page exists) and a capped total. Never an exact ``COUNT(*)`` over the whole table."""
-    offset = (number - 1) * size
-    rows = list(queryset[offset : offset + size + 1])
+def paginate(
+    queryset: models.QuerySet,
+    spec: ListSpec,
+    sorting: Sorting,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """One page of ``queryset`` in the column's order, starting after the cursor's row: the
+    rows (one extra is read to know whether a next page exists) and a capped total. Never an
+    OFFSET or an exact ``COUNT(*)`` over the whole table."""
     total, capped = capped_count(queryset)
-    return Page(
-        rows=rows[:size],
-        number=number,
-        size=size,
-        has_next=len(rows) > size,
-        total=total,
-        total_capped=capped,
-    )
+    ordered = order_by(queryset, spec, sorting)
+    column = spec.column(sorting.key)
+    cursor = parse_cursor(after, sorting)
+    if cursor is not None and column is not None and len(cursor.values) == len(column.sort) + 1:
+        ordered = ordered.filter(_after(cursor.values, sorting.descending))
+    else:
+        cursor = None
+    rows = list(ordered[: size + 1])
+    start = cursor.start if cursor is not None else 0
+    next_cursor = None
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        count = len(column.sort) + 1 if column is not None else 1
+        values = tuple(getattr(last, SORT_ALIAS.format(index)) for index in range(count))
+        next_cursor = Cursor(sort=sorting.param, values=values, start=start + size).encode()
+    return Page(rows=rows, start=start, next_cursor=next_cursor, total=total, total_capped=capped)
 
 
 def prepare_columns(columns: Iterable[Column], rows: list) -> None:
@@ -290,7 +360,7 @@ def sort_links(columns: list[Column], sorting: Sorting, params) -> dict[str, str
             continue
         descending = column.key == sorting.key and not sorting.descending
         value = f"-{column.key}" if descending else column.key
-        links[column.key] = query_string(params, sort=value, page=None)
+        links[column.key] = query_string(params, sort=value, after=None)
     return links
 
 

@@ -1,6 +1,7 @@
 import csv
 import io
 import json
+import re
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -33,6 +34,11 @@ def make_contacts(count, responsible, **values):
         PhoneFactory(card=contact)
         ContactCompanyFactory(contact=contact, company=CompanyFactory(responsible=responsible))
     return contacts
+
+
+def next_link(html):
+    [link] = re.findall(r'href="([^"]*after=[^"]*)"', html)
+    return link.replace("&amp;", "&")
 
 
 def history(card, kind):
@@ -123,7 +129,8 @@ class TestContactListPage:
             {"sort": "password"},
             {"sort": "-"},
             {"page": "abc"},
-            {"page": "999"},
+            {"after": "abc"},
+            {"after": "eyJzIjoibmFtZSIsInYiOlt7fSwxXSwibiI6NTB9"},
             {"created_after": "вчера"},
             {"responsible": "x"},
             {"cf_nothing": "1"},
@@ -145,19 +152,29 @@ class TestContactListPage:
         assert "Иванов 001" in html
         assert "Иванов 000" not in html
 
-    def test_pages_of_fifty_with_next_and_previous(self, signed_in, manager):
+    def test_pages_of_fifty_follow_one_another(self, signed_in, manager):
         make_contacts(55, manager)
         url = reverse("contacts:contact_list")
 
-        first = signed_in.get(url).content.decode()
-        second = signed_in.get(url, {"page": 2}).content.decode()
+        first = signed_in.get(url, {"q": "Иванов"}).content.decode()
+        second = signed_in.get(next_link(first)).content.decode()
 
         assert "1–50 of 55" in first
-        assert "page=2" in first
         assert first.count('name="ids"') == 50
+        assert "Иванов 049" in first and "Иванов 050" not in first
         assert "51–55 of 55" in second
         assert second.count('name="ids"') == 5
-        assert "Иванов 054" in second
+        assert "Иванов 050" in second and "Иванов 049" not in second
+        assert "First page" in second
+        assert "after=" not in second.split("First page")[0].split("list-tools")[1]
+
+    def test_a_cursor_of_another_sort_starts_from_the_first_page(self, signed_in, manager):
+        make_contacts(55, manager)
+        url = reverse("contacts:contact_list")
+        link = next_link(signed_in.get(url).content.decode())
+        html = signed_in.get(link.replace("sort=", "x=") + "&sort=-name").content.decode()
+        assert "1–50 of 55" in html
+        assert "Иванов 054" in html
 
     def test_filters_narrow_the_rows(self, signed_in, manager, other_manager):
         make_contacts(2, manager)

@@ -36,10 +36,10 @@
     if (target.matches("[data-select-all], #list-results input[name='ids']")) { refresh(); }
   });
 
-  // The page number belongs to the old filter: a changed filter starts from page one.
+  // A page cursor belongs to the old filter: a changed filter starts from the first page.
   document.addEventListener("htmx:configRequest", function (event) {
     if (event.detail.elt && event.detail.elt.id === "list-filters") {
-      delete event.detail.parameters.page;
+      delete event.detail.parameters.after;
     }
   });
 
