@@ -6,6 +6,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -65,10 +66,23 @@ class SettingsPageView(AdministratorRequiredMixin, TemplateView):
 
     partial_template_name: str = ""
 
+    def wants_partial(self) -> bool:
+        htmx = self.request.htmx
+        # Restoring history after a cache miss needs the whole page, as does a boosted link.
+        return bool(htmx and not htmx.boosted and not htmx.history_restore_request) and bool(
+            self.partial_template_name
+        )
+
     def get_template_names(self):
-        if self.request.htmx and not self.request.htmx.boosted and self.partial_template_name:
+        if self.wants_partial():
             return [self.partial_template_name]
         return super().get_template_names()
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # The same address answers with a page or a list: caches must keep them apart.
+        patch_vary_headers(response, ("HX-Request",))
+        return response
 
 
 class SettingsFormView(AdministratorRequiredMixin, View):

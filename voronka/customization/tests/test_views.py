@@ -340,3 +340,14 @@ def test_the_type_of_an_unused_field_may_change(admin_client):
 def test_editing_a_missing_field_is_404(admin_client):
     url = reverse("customization:settings_custom_field_update", args=[999])
     assert admin_client.get(url).status_code == 404
+
+
+def test_a_list_answers_with_the_whole_page_when_htmx_restores_history(admin_client):
+    url = reverse("customization:settings_sources")
+
+    partial = admin_client.get(url, headers=HTMX)
+    restored = admin_client.get(url, headers={**HTMX, "HX-History-Restore-Request": "true"})
+
+    assert "<html" not in partial.content.decode()
+    assert "<html" in restored.content.decode()
+    assert "HX-Request" in partial.headers["Vary"]
