@@ -50,7 +50,7 @@ PHONE = {
     "device_scale_factor": 2,
 }
 PASSWORD = "Voronka-e2e-2026"
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000
 
 expect.set_options(timeout=TIMEOUT_MS)
 
