@@ -540,3 +540,17 @@ def test_deal_roles_for_the_hand_over_are_set(client, manager, other_manager, he
     assert deal.sales_manager == manager and deal.delivery_manager == other_manager
     assert deal.head_of_sales is None
     assert "Delivery manager" in response.content.decode()
+
+
+def test_created_time_is_in_the_employees_time_zone(client, manager, deal, settings):
+    from zoneinfo import ZoneInfo
+
+    from django.utils.timezone import localtime
+
+    client.force_login(manager)
+    html = client.get(section_url(deal, "main")).content.decode()
+    moscow = localtime(deal.created_at, ZoneInfo(settings.TIME_ZONE))
+    assert f"{moscow:%H}:{moscow:%M}" in html or moscow.strftime("%-I:%M") in html
+    utc = deal.created_at.astimezone(ZoneInfo("UTC"))
+    if utc.hour != moscow.hour:
+        assert f"{utc:%m/%d/%Y} {utc:%-I:%M}" not in html

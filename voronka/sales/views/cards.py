@@ -204,7 +204,7 @@ class MainSection(CardSection):
             rows.append(Row(_("Loss reason"), card.loss_reason))
             rows.append(Row(_("Loss comment"), card.loss_comment, wide=True))
         rows += [
-            Row(_("Created"), date_filter(card.created_at, "SHORT_DATETIME_FORMAT")),
+            Row(_("Created"), date_filter(localtime(card.created_at), "SHORT_DATETIME_FORMAT")),
             Row(_("Comment"), linebreaksbr(card.comment) if card.comment else "", wide=True),
         ]
         return rows
