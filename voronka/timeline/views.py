@@ -9,7 +9,7 @@ from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views import View
@@ -68,6 +68,8 @@ def _display(field_name: str, value: Any) -> str:
             except ValueError:
                 moment = None
             if moment is not None:
+                if timezone.is_aware(moment):
+                    moment = timezone.localtime(moment)
                 return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
     if isinstance(value, list | dict):
         return ", ".join(str(item) for item in value) if isinstance(value, list) else str(value)

@@ -264,3 +264,21 @@ def test_comment_action_costs_fixed_queries(
     # session, user, card, savepoint + insert + release, open activities, feed
     with django_assert_num_queries(8):
         assert client.post(url("comment_add", deal), {"text": "ещё"}).status_code == 200
+
+
+def test_changed_times_read_in_the_employees_time_zone(client, manager, deal):
+    record_field_changes(
+        actor=manager,
+        card=deal,
+        changes=[
+            FieldChange(
+                field="custom_fields.call_at",
+                label="Call at",
+                old=None,
+                new="2026-11-23T09:30:00+00:00",
+            )
+        ],
+    )
+    client.force_login(manager)
+    html = client.get(url("panel", deal)).content.decode()
+    assert "— → 11/23/2026 12:30 p.m." in html  # Moscow is UTC+3
