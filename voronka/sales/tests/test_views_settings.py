@@ -7,6 +7,7 @@ import pytest
 from django.urls import reverse
 
 from voronka.sales.models import LossReason, Pipeline, PipelineEntity, Product, ProductSection
+from voronka.sales.services import stage_update
 from voronka.sales.tests.factories import (
     DealFactory,
     LossReasonFactory,
@@ -78,7 +79,12 @@ def test_pipelines_page_lists_lead_and_deal_pipelines_with_their_stages_in_order
     PipelineFactory.with_stages(name="Сервис")
     PipelineFactory.with_stages(name="Рекламации")
 
-    with django_assert_num_queries(4):  # session, user, pipelines, stages
+    stage_update(
+        actor=None, stage=stage_of(deal_pipeline, "invoice"), data={"required_fields": ["amount"]}
+    )
+
+    # session, user, pipelines, stages, custom fields of leads and of deals
+    with django_assert_num_queries(6):
         response = admin_client.get(reverse("sales:settings_pipelines"))
 
     assert response.status_code == 200
@@ -91,6 +97,7 @@ def test_pipelines_page_lists_lead_and_deal_pipelines_with_their_stages_in_order
     assert positions == sorted(positions)
     assert f'data-stage-id="{deal_pipeline.stages.first().pk}"' in html
     assert "Sortable.min.js" in html
+    assert "Required: Amount" in html
 
 
 def test_an_htmx_refresh_gets_only_the_list(admin_client, deal_pipeline):

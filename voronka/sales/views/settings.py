@@ -21,6 +21,7 @@ from voronka.sales.forms_settings import (
     ProductForm,
     ProductSectionForm,
     StageForm,
+    required_field_choices,
 )
 from voronka.sales.models import PipelineEntity
 from voronka.sales.selectors import settings as selectors
@@ -61,6 +62,13 @@ class PipelineSettingsView(SettingsPageView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         pipelines = selectors.pipeline_settings_list(user=self.request.user)
+        labels = {entity: dict(required_field_choices(entity)) for entity in PipelineEntity.values}
+        for pipeline in pipelines:
+            for stage in pipeline.stages.all():
+                # A code of a field removed since then is shown as it is stored.
+                stage.required_labels = [
+                    labels[pipeline.entity].get(code, code) for code in stage.required_fields
+                ]
         context["lead_pipelines"] = [p for p in pipelines if p.entity == PipelineEntity.LEAD]
         context["deal_pipelines"] = [p for p in pipelines if p.entity == PipelineEntity.DEAL]
         return context
