@@ -84,3 +84,26 @@ def machine_line(machine: dict) -> str:
         f"{machine.get('cpus')} CPUs ({machine.get('cpu')}), {machine.get('memory_gib')} GiB RAM, "
         f"Python {machine.get('python')}, {machine.get('system')}"
     )
+
+
+def main(argv: list[str]) -> int:
+    """``python -m benchmarks.report [run.json]``: the table of a saved run (latest by default)."""
+    import json
+    from pathlib import Path
+
+    from benchmarks.database import BENCH_DIR
+
+    path = Path(argv[0]) if argv else BENCH_DIR / "latest.json"
+    run = json.loads(path.read_text())
+    print(table(run["results"]))
+    databases = ", ".join(f"{label}: {info['version']}" for label, info in run["databases"].items())
+    print(
+        f"\n{run['profile']} run of {run['started']}; {machine_line(run['machine'])}; {databases}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

@@ -5,8 +5,10 @@
 * more cards: the next 20 cards of the biggest column (keyset: older than the last card
   shown) — a column view when one exists, else the same read through the ORM.
 
-Reference: the same reads in raw SQL — the stages, the first 20 cards per stage numbered by a
-window function (joined to their responsible and company after the window) and one aggregate.
+Reference: the same reads in raw SQL — the stages, one aggregate of counts and sums, the first
+20 cards of each stage (a LIMIT per stage, joined to their responsible and company), their
+primary contacts and next activities. The plan that numbers every deal with ROW_NUMBER()
+instead, and the aggregate alone, are shown beside it.
 """
 
 import datetime
@@ -55,15 +57,16 @@ def run(context) -> list:
             assert len(columns) >= len(stage_ids)
 
     ours = time_operation(first_screen, warmup=sizes.warmup, runs=sizes.runs)
+    # The reference is the best plan we know: the first cards of each stage by a LIMIT of its
+    # own (one index range per stage, constant in the number of deals) and one aggregate. Shown
+    # beside it: the plan that numbers every deal with ROW_NUMBER(), and the aggregate alone.
     reference = time_operation(
-        lambda _i: raw_first_screen(pipeline.pk), warmup=sizes.warmup, runs=sizes.runs
-    )
-    # Where the time of the reference goes, and what a plan that does not read every deal of
-    # the pipeline costs: the first cards of each stage by its own LIMIT (an index range each).
-    per_stage_limit = time_operation(
         lambda _i: raw_first_screen(pipeline.pk, per_stage_limit=True),
         warmup=sizes.warmup,
         runs=sizes.runs,
+    )
+    windowed = time_operation(
+        lambda _i: raw_first_screen(pipeline.pk), warmup=sizes.warmup, runs=sizes.runs
     )
     aggregate = time_operation(
         lambda _i: raw_totals(stage_ids), warmup=sizes.warmup, runs=sizes.runs
@@ -78,7 +81,7 @@ def run(context) -> list:
             ours=ours,
             reference=reference,
             extra={
-                "raw with a LIMIT per stage ms": f"{per_stage_limit.median_ms:.2f}",
+                "raw with ROW_NUMBER() ms": f"{windowed.median_ms:.2f}",
                 "raw counts and sums alone ms": f"{aggregate.median_ms:.2f}",
             },
         )
