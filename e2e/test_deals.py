@@ -4,7 +4,6 @@ of the deal's card (which then shows the new stage); the board in English and at
 import re
 from zoneinfo import ZoneInfo
 
-import pytest
 from django.utils.timezone import localtime
 from playwright.sync_api import expect
 
@@ -129,12 +128,6 @@ def test_a_deal_card_at_phone_width_takes_a_comment(signed_in_phone, sales_depar
     shot("commented", page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="The card's 'Created' row formats created_at with the date filter called from Python "
-    "(voronka/sales/views/cards.py), which skips the conversion to the user's time zone: it "
-    "shows UTC while the timeline beside it shows Moscow time.",
-)
 def test_a_deal_card_shows_times_in_the_employees_time_zone(signed_in_page, sales_department):
     page = signed_in_page
     deal, _ = sales_department.add_deals()
