@@ -959,3 +959,86 @@ def test_employee_custom_field_is_picked_by_typeahead_and_shown_by_name(
 
     form = htmx(signed_in, "get", url + "?edit=1").content.decode()
     assert "data-lookup" in form and other_manager.get_full_name() in form
+
+
+def _count_post(client, url, data) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.post(url, data, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200, response.content.decode()[:500]
+    return len(captured.captured_queries)
+
+
+def _addresses(size):
+    return [{"kind": "actual", "postal_code": "101000", "city": f"Город {n}"} for n in range(size)]
+
+
+def _accounts(size):
+    return [
+        {
+            "bic": BIC,
+            "correspondent_account": CORRESPONDENT,
+            "account_number": make_settlement_account(BIC, 300 + n),
+        }
+        for n in range(size)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("section", "prefix", "rows"),
+    [
+        ("company_section_addresses", "addresses", _addresses),
+        ("company_section_bank_accounts", "bank_accounts", _accounts),
+        (
+            "company_section_communications",
+            "communications",
+            lambda size: [
+                {"kind": "phone", "value_type": "work", "value": f"+7 912 000-00-{n:02d}"}
+                for n in range(size)
+            ],
+        ),
+    ],
+)
+def test_saving_a_list_costs_the_same_queries_for_few_and_many_rows(
+    signed_in, manager, section, prefix, rows
+):
+    few, many = CompanyFactory(responsible=manager), CompanyFactory(responsible=manager)
+    warm = CompanyFactory(responsible=manager)
+    _count_post(signed_in, company_url(warm, section), rows_data(prefix, rows(1)))
+
+    baseline = _count_post(signed_in, company_url(few, section), rows_data(prefix, rows(2)))
+    assert _count_post(signed_in, company_url(many, section), rows_data(prefix, rows(9))) == (
+        baseline
+    )
+
+
+def test_linking_costs_the_same_queries_with_many_links(signed_in, manager):
+    few, many = _contact_with(manager, 1), _contact_with(manager, 8)
+    target = [CompanyFactory(responsible=manager) for _ in range(3)]
+    _count_post(signed_in, contact_url(few, "contact_company_link"), {"company": target[0].pk})
+
+    baseline = _count_post(
+        signed_in, contact_url(few, "contact_company_link"), {"company": target[1].pk}
+    )
+    assert (
+        _count_post(signed_in, contact_url(many, "contact_company_link"), {"company": target[2].pk})
+        == baseline
+    )
+
+
+def test_pickers_cost_fixed_queries(signed_in, manager, contact, company):
+    for number in range(12):
+        CompanyFactory(title=f"Альфа {number}", responsible=manager)
+        ContactFactory(last_name=f"Альфин {number}", responsible=manager)
+    signed_in.get(contact_url(contact, "contact_company_picker") + "?q=альф")
+    with CaptureQueriesContext(connection) as captured:
+        response = htmx(
+            signed_in, "get", contact_url(contact, "contact_company_picker") + "?q=альф"
+        )
+    assert response.content.decode().count('class="lookup-item"') == 10
+    assert len(captured.captured_queries) <= 10
+    with CaptureQueriesContext(connection) as captured:
+        response = htmx(
+            signed_in, "get", company_url(company, "company_contact_picker") + "?q=альф"
+        )
+    assert response.content.decode().count('class="lookup-item"') == 10
+    assert len(captured.captured_queries) <= 12
