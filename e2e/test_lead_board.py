@@ -1,6 +1,8 @@
 """The leads board: dragging a lead to a stage that needs a field filled first, and putting the
 card back when that dialog is cancelled."""
 
+import re
+
 from playwright.sync_api import expect
 
 from e2e.conftest import board_column as column
@@ -60,3 +62,26 @@ def test_cancelling_the_dialog_puts_the_lead_back(signed_in_page, sales_departme
     expect(column(page, in_progress).locator(".board-card")).to_have_count(0)
     shot("back")
     assert Lead.objects.get(pk=lead.pk).stage_id == new.pk
+
+
+def test_the_quick_search_finds_a_lead_by_phone_typed_another_way(
+    signed_in_page, sales_department, shot
+):
+    page = signed_in_page
+    _, kuznetsova, _ = sales_department.add_leads()
+    page.goto("/leads/")
+    expect(page.locator(".board-card")).to_have_count(3)
+
+    page.locator("input.board-search").fill("8 912 000 00 02")
+
+    expect(page).to_have_url(re.compile(r"/leads/\?.*q=8"))
+    expect(page.locator(".board-card")).to_have_count(1)
+    expect(page.locator(f"#lead-card-{kuznetsova.pk}")).to_be_visible()
+    new_head = page.locator(f".board-column[data-stage='{sales_department.lead_new.pk}']")
+    expect(new_head).to_contain_text("48 500,50 ₽")
+    shot("found")
+
+    # The address can be shared: opening it shows the same filtered board.
+    page.goto(page.url)
+    expect(page.locator("input.board-search")).to_have_value("8 912 000 00 02")
+    expect(page.locator(".board-card")).to_have_count(1)
