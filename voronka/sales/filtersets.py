@@ -63,44 +63,52 @@ def _text(fields: tuple[str, ...], term: str) -> Q:
     return condition
 
 
+def _ids_of_companies(term: str, inn: str | None):
+    """Companies whose title contains ``term`` or whose INN is ``inn`` — a subquery read once,
+    not a join tested on every card."""
+    condition = Q(title__icontains=term)
+    if inn:
+        condition |= Q(inn=inn)
+    return Company.objects.filter(condition).values("pk")
+
+
+def _ids_of_contacts(term: str):
+    names = _text(("last_name", "first_name", "middle_name"), term)
+    return Contact.objects.filter(names).values("pk")
+
+
 def lead_search(term: str) -> Q:
-    """Leads matching a quick search: title, names, company name, phone, e-mail, INN."""
+    """Leads matching a quick search: title, names, company name, phone, e-mail, INN, and the
+    linked contact's or company's names, phones and e-mails."""
     condition = _text(
-        (
-            "title",
-            "last_name",
-            "first_name",
-            "middle_name",
-            "company_title",
-            "company__title",
-            "contact__last_name",
-        ),
+        ("title", "last_name", "first_name", "middle_name", "company_title"),
         term,
     )
+    condition |= Q(company_id__in=_ids_of_companies(term, _inn(term)))
+    condition |= Q(contact_id__in=_ids_of_contacts(term))
     lead_ids = communication_card_ids(Lead, term)
     if lead_ids is not None:
         condition |= Q(pk__in=lead_ids)
         condition |= Q(contact_id__in=communication_card_ids(Contact, term))
         condition |= Q(company_id__in=communication_card_ids(Company, term))
-    inn = _inn(term)
-    if inn:
-        condition |= Q(company__inn=inn)
     return condition
 
 
 def deal_search(term: str) -> Q:
-    """Deals matching a quick search: title, company title, contact names, phone or e-mail of
-    a contact or the company, company INN."""
-    condition = _text(("title", "company__title"), term)
-    names = _text(("contact__last_name", "contact__first_name", "contact__middle_name"), term)
+    """Deals matching a quick search: title, company title or INN, names of its contacts,
+    phone or e-mail of a contact or the company.
+
+    Only the title is tested on every deal; companies and contacts are searched once in their
+    own (much smaller) tables and matched by id.
+    """
+    condition = Q(title__icontains=term)
+    condition |= Q(company_id__in=_ids_of_companies(term, _inn(term)))
+    contacts = Q(contact_id__in=_ids_of_contacts(term))
     contact_ids = communication_card_ids(Contact, term)
     if contact_ids is not None:
-        names |= Q(contact_id__in=contact_ids)
+        contacts |= Q(contact_id__in=contact_ids)
         condition |= Q(company_id__in=communication_card_ids(Company, term))
-    condition |= Q(Exists(DealContact.objects.filter(names, deal=OuterRef("pk"))))
-    inn = _inn(term)
-    if inn:
-        condition |= Q(company__inn=inn)
+    condition |= Q(pk__in=DealContact.objects.filter(contacts).values("deal_id"))
     return condition
 
 
@@ -296,6 +304,17 @@ class CardFilterSet(django_filters.FilterSet):
 
     def search(self, queryset: QuerySet, term: str) -> QuerySet:
         raise NotImplementedError
+
+    @property
+    def has_values(self) -> bool:
+        """Whether any filter (the quick search included) holds a valid value."""
+        if not self.is_bound:
+            return False
+        self.form.is_valid()
+        return any(
+            value not in (None, "", [], False) and not _empty_range(value)
+            for value in getattr(self.form, "cleaned_data", {}).values()
+        )
 
     @property
     def active_count(self) -> int:

@@ -118,7 +118,9 @@ def _filterset(kind: Board, request, data: QueryDict, pipeline: Pipeline | None)
 
 
 def _cards(filterset):
-    return filterset.qs if filterset.is_bound else None
+    """The filtered cards, or None when no filter holds a value (the board then reads its
+    columns straight from the stage index)."""
+    return filterset.qs if filterset.has_values else None
 
 
 def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
