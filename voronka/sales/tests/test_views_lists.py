@@ -477,3 +477,21 @@ class TestExport:
         with django_assert_num_queries(8):
             rows = csv_rows(signed_in.get(reverse("sales:deal_export", args=["csv"])))
         assert len(rows) == count + 1
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_dialogs_cost_a_fixed_number_of_queries(
+    signed_in, manager, deal_pipeline, loss_reason, count, django_assert_num_queries
+):
+    deals = make_deals(count, pipeline=deal_pipeline, responsible=manager)
+    ids = [deal.pk for deal in deals]
+    # session, user, pipelines, stages of every pipeline, loss reasons
+    with django_assert_num_queries(5):
+        response = signed_in.get(
+            reverse("sales:deal_bulk"), {"action": "move", "ids": ids}, headers=HTMX
+        )
+    assert response.status_code == 200
+    # session, user, pipelines, custom fields, preference
+    with django_assert_num_queries(5):
+        response = signed_in.get(reverse("sales:deal_columns"), headers=HTMX)
+    assert response.status_code == 200
