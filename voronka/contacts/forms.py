@@ -128,10 +128,26 @@ class CompanyMainForm(CardFormMixin, ServiceModelForm):
         self.setup_choices(employees=employees, sources=sources)
 
 
+def _loosen_requisites(form: forms.BaseForm) -> None:
+    """People paste requisites with spaces and dashes; the service compacts and checks them,
+    so the form must not refuse ``7707 083 893`` for its length first."""
+    for name in ("inn", "kpp", "ogrn"):
+        if name in form.fields:
+            field = form.fields[name]
+            field.max_length = 40
+            field.validators = []
+            field.widget.attrs["maxlength"] = "40"
+            field.widget.attrs.setdefault("inputmode", "numeric" if name != "kpp" else "text")
+
+
 class CompanyRequisitesForm(ServiceModelForm):
     class Meta:
         model = Company
         fields = ["full_name", "short_name", "inn", "kpp", "ogrn", "director"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _loosen_requisites(self)
 
 
 # Rows of the list editors (communications, addresses, bank accounts).
@@ -444,6 +460,7 @@ class CompanyCreateForm(CreateCommunicationsMixin, CardFormMixin, ServiceModelFo
         # The service names these problems; the type defaults to a legal entity.
         self.fields["title"].required = False
         self.fields["company_type"].required = False
+        _loosen_requisites(self)
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}

@@ -14,7 +14,10 @@ from voronka.customization.models import CustomField, EntityType, Source
 from voronka.staff.models import User
 
 PICKER_LIMIT = 10
+# A card shows the newest related cards only; a client with thousands of deals must not make
+# its card slow (the prefetches are sliced per card with a window function).
 RELATED_LIMIT = 50
+LINKED_LIMIT = 200
 
 
 def _lead_model() -> type[models.Model]:
@@ -26,8 +29,9 @@ def _deal_model() -> type[models.Model]:
 
 
 def _related_cards(model: type[models.Model], *related: str) -> models.QuerySet:
-    """Alive leads or deals with what their rows show (stage, pipeline), newest first."""
-    return model._default_manager.select_related("stage", *related).order_by("-created_at", "-pk")
+    """The newest alive leads or deals with what their rows show (stage, pipeline)."""
+    queryset = model._default_manager.select_related("stage", *related)
+    return queryset.order_by("-created_at", "-pk")[:RELATED_LIMIT]
 
 
 def contact_card_queryset(*, user) -> models.QuerySet[Contact]:
@@ -41,7 +45,7 @@ def contact_card_queryset(*, user) -> models.QuerySet[Contact]:
             "company_links",
             queryset=ContactCompany.objects.filter(company__deleted_at__isnull=True)
             .select_related("company")
-            .order_by("-is_primary", "company__title", "pk"),
+            .order_by("-is_primary", "company__title", "pk")[:LINKED_LIMIT],
             to_attr="alive_company_links",
         ),
         Prefetch("leads", queryset=_related_cards(_lead_model()), to_attr="alive_leads"),
@@ -67,7 +71,7 @@ def company_card_queryset(*, user) -> models.QuerySet[Company]:
             queryset=ContactCompany.objects.filter(contact__deleted_at__isnull=True)
             .select_related("contact")
             .prefetch_related("contact__communications")
-            .order_by("contact__last_name", "contact__first_name", "pk"),
+            .order_by("contact__last_name", "contact__first_name", "pk")[:LINKED_LIMIT],
             to_attr="alive_contact_links",
         ),
         Prefetch("leads", queryset=_related_cards(_lead_model()), to_attr="alive_leads"),

@@ -207,3 +207,14 @@ def test_responsible_is_a_typeahead_not_a_list_of_every_employee(manager, other_
     assert "data-lookup" in html
     assert manager.get_full_name() in html
     assert other_manager.get_full_name() not in html
+
+
+@pytest.mark.django_db
+def test_requisites_typed_with_spaces_and_dashes_reach_the_service(manager):
+    company = CompanyFactory(responsible=manager)
+    form = card_forms.CompanyRequisitesForm(
+        data={"inn": "77 07 08 38 93", "kpp": "7707-01-001", "ogrn": "1 02 77 00 13 23 95"},
+        instance=company,
+    )
+    assert form.is_valid(), form.errors
+    assert form.service_data()["inn"] == "77 07 08 38 93"

@@ -1042,3 +1042,19 @@ def test_pickers_cost_fixed_queries(signed_in, manager, contact, company):
         )
     assert response.content.decode().count('class="lookup-item"') == 10
     assert len(captured.captured_queries) <= 12
+
+
+def test_a_card_shows_only_the_newest_related_deals(signed_in, company, monkeypatch):
+    from voronka.contacts.selectors import cards as card_selectors
+
+    monkeypatch.setattr(card_selectors, "RELATED_LIMIT", 2)
+    for number in range(3):
+        DealFactory(company=company, title=f"Сделка {number}")
+    other = CompanyFactory()
+    DealFactory(company=other, title="Чужая сделка")
+
+    html = signed_in.get(company_url(company)).content.decode()
+
+    assert "Сделка 2" in html and "Сделка 1" in html
+    assert "Сделка 0" not in html and "Чужая сделка" not in html
+    assert "The newest 2 deals are shown." in html

@@ -428,8 +428,9 @@ class ContactDetailView(View):
                 "card": contact,
                 "contact": contact,
                 "sections": sections,
-                "leads": contact.alive_leads[: selectors.RELATED_LIMIT],
-                "deals": contact.alive_deals[: selectors.RELATED_LIMIT],
+                "leads": contact.alive_leads,
+                "deals": contact.alive_deals,
+                "related_limit": selectors.RELATED_LIMIT,
             },
         )
 
@@ -625,8 +626,9 @@ class CompanyDetailView(View):
                 "card": company,
                 "company": company,
                 "sections": sections,
-                "leads": company.alive_leads[: selectors.RELATED_LIMIT],
-                "deals": company.alive_deals[: selectors.RELATED_LIMIT],
+                "leads": company.alive_leads,
+                "deals": company.alive_deals,
+                "related_limit": selectors.RELATED_LIMIT,
             },
         )
 
