@@ -108,15 +108,16 @@ def _attach_next_activities(model, cards: list) -> None:
         by_id[activity.card_id].next_activity = activity
 
 
-def _first_cards(model, base: QuerySet, stage_ids, per_stage: int, *, filtered: bool) -> list:
+def _first_cards(model, base: QuerySet, stage_ids, per_stage: int, *, one_pass: bool) -> list:
     """The newest ``per_stage`` cards of every stage, in one query.
 
-    Unfiltered, a small index-ordered subquery per stage picks its newest ids and the cards are
-    read by those ids: it stops after ``per_stage`` index entries per stage, so 100,000 cards
-    cost milliseconds. Filtered, the filter is evaluated once and a window numbers the matching
-    cards inside each stage (per-stage subqueries would evaluate a search once per stage).
+    By default a small index-ordered subquery per stage picks its newest ids and the cards are
+    read by those ids: it stops after ``per_stage`` matching index entries per stage, so
+    100,000 cards cost milliseconds. With ``one_pass`` (a filter that is costly per row, such as
+    a text search) the filter is evaluated once and a window numbers the matching cards inside
+    each stage instead of repeating the filter's subqueries once per stage.
     """
-    if not filtered:
+    if not one_pass:
         newest = Q()
         for stage_id in stage_ids:
             newest |= Q(
@@ -141,14 +142,11 @@ def _first_cards(model, base: QuerySet, stage_ids, per_stage: int, *, filtered: 
     return list(queryset)
 
 
-def _board(model, stages: list[Stage], per_stage: int, cards: QuerySet | None):
+def _board(model, stages: list[Stage], per_stage: int, cards: QuerySet | None, one_pass: bool):
     stage_ids = [stage.pk for stage in stages]
     base = cards if cards is not None else model.objects.all()
     totals = stage_totals(model, stage_ids, base)
-    if stage_ids:
-        rows = _first_cards(model, base, stage_ids, per_stage, filtered=cards is not None)
-    else:
-        rows = []
+    rows = _first_cards(model, base, stage_ids, per_stage, one_pass=one_pass) if stage_ids else []
     _attach_next_activities(model, rows)
     by_stage: dict[int, list] = defaultdict(list)
     for card in rows:
@@ -165,26 +163,37 @@ def _board(model, stages: list[Stage], per_stage: int, cards: QuerySet | None):
 
 
 def deal_board(
-    *, user, pipeline: Pipeline, cards: QuerySet | None = None, per_stage: int = BOARD_PAGE
+    *,
+    user,
+    pipeline: Pipeline,
+    cards: QuerySet | None = None,
+    per_stage: int = BOARD_PAGE,
+    one_pass: bool = False,
 ) -> list[BoardColumn]:
     """The kanban of a deal pipeline: every stage (open, won and lost) with its count, sums and
     newest cards, each card with responsible, company, primary contact and next activity.
 
-    ``cards`` is the filtered set (all deals by default); counts and sums are of that set.
+    ``cards`` is the filtered set (all deals by default); counts and sums are of that set;
+    ``one_pass`` when its filter is costly per row (see ``_first_cards``).
     Five queries whatever the number of deals: stages, totals, cards, primary contacts, next
     activities.
     """
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Deal, stages, per_stage, cards)
+    return _board(Deal, stages, per_stage, cards, one_pass)
 
 
 def lead_board(
-    *, user, pipeline: Pipeline, cards: QuerySet | None = None, per_stage: int = BOARD_PAGE
+    *,
+    user,
+    pipeline: Pipeline,
+    cards: QuerySet | None = None,
+    per_stage: int = BOARD_PAGE,
+    one_pass: bool = False,
 ) -> list[BoardColumn]:
     """The kanban of a lead pipeline, like ``deal_board``; four queries (the contact comes with
     the card)."""
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Lead, stages, per_stage, cards)
+    return _board(Lead, stages, per_stage, cards, one_pass)
 
 
 @dataclass

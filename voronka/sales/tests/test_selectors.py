@@ -279,3 +279,18 @@ def test_pipelines_summary_is_four_queries_whatever_the_pipeline_count(
     assert summaries[0].columns[0].count == 4
     assert [column.count for column in summaries[1].columns] == [0, 2, 0, 0]
     assert summaries[1].columns[1].sums == {"RUB": Decimal("200.00")}
+
+
+def test_one_pass_reads_the_same_columns_as_the_stage_index(manager, other_manager):
+    pipeline = PipelineFactory.with_stages()
+    make_deals(30, pipeline=pipeline, responsible=manager)
+    make_deals(25, pipeline=pipeline, responsible=other_manager, stage_code="in_progress")
+    cards = Deal.objects.filter(title__contains="1")
+
+    def shape(columns):
+        return [(c.stage.pk, c.count, c.sums, [d.pk for d in c.cards]) for c in columns]
+
+    by_index = deal_board(user=manager, pipeline=pipeline, cards=cards)
+    one_pass = deal_board(user=manager, pipeline=pipeline, cards=cards, one_pass=True)
+    assert shape(by_index) == shape(one_pass)
+    assert by_index[0].count == len([n for n in range(30) if "1" in str(n)])

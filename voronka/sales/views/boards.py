@@ -125,8 +125,13 @@ def _cards(filterset):
 
 def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
     filterset = _filterset(kind, request, request.GET, pipeline)
+    cards = _cards(filterset)
     columns: list[BoardColumn] = kind.board(
-        user=request.user, pipeline=pipeline, cards=_cards(filterset)
+        user=request.user,
+        pipeline=pipeline,
+        cards=cards,
+        # A text search is costly per row: evaluated once rather than once per column.
+        one_pass=cards is not None and bool(filterset.form.cleaned_data.get("q")),
     )
     query = _filter_query(request.GET).urlencode()
     for column in columns:
