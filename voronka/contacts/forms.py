@@ -22,6 +22,7 @@ from voronka.contacts.models import (
     Contact,
 )
 from voronka.contacts.services import communications_clean
+from voronka.contacts.validators import clean_company_requisites
 from voronka.core.sections import LookupWidget
 from voronka.customization.models import CustomField, FieldType, Source
 from voronka.timeline.selectors import user_label
@@ -461,6 +462,21 @@ class CompanyCreateForm(CreateCommunicationsMixin, CardFormMixin, ServiceModelFo
         self.fields["title"].required = False
         self.fields["company_type"].required = False
         _loosen_requisites(self)
+
+    def clean(self):
+        cleaned = super().clean()
+        # Checked here too, so a bad INN is reported together with a bad phone or e-mail.
+        try:
+            clean_company_requisites(
+                company_type=cleaned.get("company_type") or CompanyType.LEGAL_ENTITY,
+                inn=cleaned.get("inn") or "",
+                kpp=cleaned.get("kpp") or "",
+            )
+        except ValidationError as error:
+            for field, messages in error.message_dict.items():
+                if field in self.fields and field not in self.errors:
+                    self.add_error(field, messages)
+        return cleaned
 
     def service_data(self) -> dict[str, Any]:
         data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}

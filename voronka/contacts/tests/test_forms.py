@@ -218,3 +218,15 @@ def test_requisites_typed_with_spaces_and_dashes_reach_the_service(manager):
     )
     assert form.is_valid(), form.errors
     assert form.service_data()["inn"] == "77 07 08 38 93"
+
+
+@pytest.mark.django_db
+def test_company_create_form_reports_a_bad_inn_with_a_bad_email(manager):
+    form = card_forms.CompanyCreateForm(
+        data={"title": "ООО «Тест»", "inn": "7700000001", "email": "bad@"},
+        employees=responsible_choices(user=manager),
+        sources=source_choices(user=manager),
+    )
+    assert not form.is_valid()
+    assert "wrong check digit" in form.errors["inn"][0]
+    assert "is not an e-mail address" in form.errors["email"][0]
