@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Containers often give /dev/shm 64 MB, too little for Chromium's renderers.
+    "--disable-dev-shm-usage",
 ]
 DESKTOP = {"viewport": {"width": 1366, "height": 800}}
 PHONE = {
