@@ -1,7 +1,6 @@
 """One database's run: set Django up on it, build or reuse the data, run the scenarios."""
 
 import json
-import sys
 import traceback
 from dataclasses import replace
 from pathlib import Path
@@ -16,6 +15,7 @@ def run_child(
     profile: str,
     scenario_names: list[str],
     runs: int | None,
+    warmup: int | None,
     output: str | None,
     label: str | None,
     prepare_only: bool,
@@ -33,6 +33,8 @@ def run_child(
     sizes = PROFILES[profile]
     if runs:
         sizes = replace(sizes, runs=runs)
+    if warmup is not None:
+        sizes = replace(sizes, warmup=warmup)
     dataset = prepare(sizes, log=log)
     database = {"vendor": connection.vendor, "version": database_version()}
     results = []
@@ -85,7 +87,3 @@ def database_version() -> str:
             return f"SQLite {cursor.fetchone()[0]}"
         cursor.execute("SHOW server_version")
         return f"PostgreSQL {cursor.fetchone()[0]}"
-
-
-if __name__ == "__main__":
-    sys.exit("Run: python -m benchmarks")

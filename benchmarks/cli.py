@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, help="timed runs of each operation")
+    parser.add_argument("--warmup", type=int, help="untimed runs before them")
     parser.add_argument(
         "--database",
         choices=("sqlite", "postgresql"),
@@ -63,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
             profile=profile,
             scenario_names=args.scenarios,
             runs=args.runs,
+            warmup=args.warmup,
             output=args.output,
             label=args.label,
             prepare_only=args.prepare_only,
@@ -102,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         if args.runs:
             command += ["--runs", str(args.runs)]
+        if args.warmup is not None:
+            command += ["--warmup", str(args.warmup)]
         if args.prepare_only:
             command.append("--prepare-only")
         env = {
