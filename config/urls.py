@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("voronka.core.urls")),
     path("", include("voronka.staff.urls")),
     path("", include("voronka.timeline.urls")),
+    path("", include("voronka.access.urls")),
     path("settings/", include("voronka.customization.urls")),
     path("admin/", admin.site.urls),
 ]
