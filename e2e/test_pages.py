@@ -72,6 +72,11 @@ def test_the_menu_opens_from_the_top_bar_on_a_phone(signed_in_phone, shot):
 
     expect(menu).to_be_in_viewport()
     expect(menu.locator("a[href='/deals/']")).to_be_visible()
+    # The menu slides in: wait for it to settle at the left edge before looking at it.
+    page.wait_for_function(
+        "() => document.getAnimations().every(animation => animation.playState !== 'running')"
+    )
+    assert menu.bounding_box()["x"] == 0
     shot("open", page)
 
     menu.locator("a[href='/deals/']").tap()
