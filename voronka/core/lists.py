@@ -189,14 +189,30 @@ def order_by(queryset: models.QuerySet, spec: ListSpec, sorting: Sorting) -> mod
         **{SORT_ALIAS.format(index): F(name) for index, name in enumerate(names)}
     )
     expressions = []
-    for index in range(len(names)):
-        expression = F(SORT_ALIAS.format(index))
+    for name in names:
+        # "Empty last" only where a value can be empty: a plain order can use an index.
+        nulls_last = True if nullable(queryset.model, name) else None
+        expression = F(name)
         expressions.append(
-            expression.desc(nulls_last=True)
+            expression.desc(nulls_last=nulls_last)
             if sorting.descending
-            else expression.asc(nulls_last=True)
+            else expression.asc(nulls_last=nulls_last)
         )
     return queryset.order_by(*expressions)
+
+
+def nullable(model: type[models.Model], path: str) -> bool:
+    """Whether ``path`` (``responsible__last_name``) can read as empty (NULL) for a row."""
+    if path == "pk":
+        return False
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        if field.null:
+            return True
+        if not field.is_relation:
+            return False
+        model = field.related_model
+    return False
 
 
 # Pages: keyset ("after this row"), so page 2 000 costs what page 1 costs; no exact count.
@@ -245,7 +261,7 @@ def parse_cursor(raw: str | None, sorting: Sorting) -> Cursor | None:
     return cursor
 
 
-def _after(values: tuple, descending: bool) -> Q:
+def _after(values: tuple, descending: bool, nullables: list[bool]) -> Q:
     """Rows after the one with ``values`` in an order with empty values last."""
     condition = Q(pk__in=[])
     equal = Q()
@@ -253,7 +269,9 @@ def _after(values: tuple, descending: bool) -> Q:
         alias = SORT_ALIAS.format(index)
         if value is not None:
             beyond = Q(**{f"{alias}__{'lt' if descending else 'gt'}": value})
-            condition |= equal & (beyond | Q(**{f"{alias}__isnull": True}))
+            if nullables[index]:
+                beyond |= Q(**{f"{alias}__isnull": True})
+            condition |= equal & beyond
             equal &= Q(**{alias: value})
         else:
             equal &= Q(**{f"{alias}__isnull": True})
@@ -307,7 +325,8 @@ def paginate(
     column = spec.column(sorting.key)
     cursor = parse_cursor(after, sorting)
     if cursor is not None and column is not None and len(cursor.values) == len(column.sort) + 1:
-        ordered = ordered.filter(_after(cursor.values, sorting.descending))
+        nullables = [nullable(queryset.model, name) for name in (*column.sort, "pk")]
+        ordered = ordered.filter(_after(cursor.values, sorting.descending, nullables))
     else:
         cursor = None
     rows = list(ordered[: size + 1])
