@@ -40,6 +40,8 @@ def prepare(sizes, *, log=print):
     dataset = data.stored_dataset()
     if dataset is not None and dataset.sizes_key == data.sizes_key(sizes):
         log(f"  data of the {sizes.name} profile found: reused")
+        # The code may have gained migrations since the data was built (new tables, columns).
+        call_command("migrate", verbosity=0)
         return dataset
     if connection.introspection.table_names():
         log("  the database holds other data: emptied")
