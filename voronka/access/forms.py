@@ -17,3 +17,17 @@ class OneTimeCodeForm(forms.Form):
             }
         ),
     )
+
+
+def apply_field_rules(form: forms.BaseForm, *, user, entity: str) -> forms.BaseForm:
+    """Drop the fields hidden from the user and disable the read-only ones (a disabled field
+    keeps its initial value whatever is posted), so a form never shows or takes them."""
+    from voronka.access.predicates import hidden_fields, readonly_fields
+
+    hidden = hidden_fields(user, entity)
+    for name in list(form.fields):
+        if name in hidden:
+            del form.fields[name]
+        elif name in readonly_fields(user, entity):
+            form.fields[name].disabled = True
+    return form

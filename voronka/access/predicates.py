@@ -321,3 +321,11 @@ def unchanged_fields_only(user, entity: str, changed: Iterable[str]) -> None:
     """Raise ``PermissionDenied`` when ``changed`` touches a field read-only for the user."""
     if set(changed) & readonly_fields(user, entity):
         raise PermissionDenied
+
+
+def visible_object_or_404(user, queryset: QuerySet, *, action: str = Action.READ, **lookup):
+    """The one record matching ``lookup`` that the user may ``action``; otherwise 404, so a
+    guessed id of a hidden card looks exactly like a missing one."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(visible_to(user, queryset, action=action), **lookup)
