@@ -31,3 +31,20 @@ def apply_field_rules(form: forms.BaseForm, *, user, entity: str) -> forms.BaseF
         elif name in readonly_fields(user, entity):
             form.fields[name].disabled = True
     return form
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=150, help_text=_("Where the token is used, e.g. “1C exchange”.")
+    )
+    kind = forms.ChoiceField(label=_("Kind"), choices=())
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=(), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, **kwargs):
+        from voronka.access.models import TokenKind, TokenScope
+
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = TokenKind.choices
+        self.fields["scopes"].choices = TokenScope.choices

@@ -2,15 +2,18 @@
 
 import segno
 from django.conf import settings
-from django.shortcuts import redirect, render
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from voronka.access import two_factor
-from voronka.access.forms import OneTimeCodeForm
+from voronka.access.forms import ApiTokenForm, OneTimeCodeForm
 from voronka.access.predicates import roles_requiring_two_factor
+from voronka.access.selectors import api_token_list
+from voronka.access.services import api_token_create, api_token_revoke
 
 
 def _next_url(request) -> str:
@@ -89,3 +92,45 @@ class TwoFactorVerifyView(View):
     def _render(self, request, form, status=200):
         context = {"form": form, "next": _next_url(request)}
         return render(request, "access/two_factor_verify.html", context, status=status)
+
+
+class ApiTokenListView(View):
+    """The employee's API and webhook tokens; a new token is shown once, right after it is
+    issued."""
+
+    def get(self, request):
+        return self._render(request, ApiTokenForm())
+
+    def post(self, request):
+        form = ApiTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                _token, raw = api_token_create(
+                    actor=request.user,
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    kind=form.cleaned_data["kind"],
+                    scopes=form.cleaned_data["scopes"],
+                    request=request,
+                )
+            except ValidationError as error:
+                for field_name, messages in error.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, messages)
+            else:
+                return self._render(request, ApiTokenForm(), raw_token=raw)
+        return self._render(request, form, status=422)
+
+    def _render(self, request, form, *, raw_token="", status=200):
+        context = {
+            "tokens": api_token_list(user=request.user),
+            "form": form,
+            "raw_token": raw_token,
+        }
+        return render(request, "access/api_tokens.html", context, status=status)
+
+
+class ApiTokenRevokeView(View):
+    def post(self, request, pk):
+        token = get_object_or_404(api_token_list(user=request.user), pk=pk)
+        api_token_revoke(actor=request.user, token=token, request=request)
+        return redirect("access:api_tokens")
