@@ -37,6 +37,7 @@ from voronka.core.lists import (
     detail_url,
     link,
     person_name,
+    prefetched,
 )
 from voronka.core.normalization import format_phone
 from voronka.customization.models import EntityType
@@ -45,7 +46,7 @@ from voronka.customization.models import EntityType
 def communications(row, kind: str) -> list[str]:
     """The card's phones (in the international form) or e-mails, from the prefetched rows."""
     values = []
-    for item in row.communications.all():
+    for item in prefetched(row, "communications"):
         if item.kind != kind:
             continue
         if kind == CommunicationKind.PHONE and item.value_normalized:

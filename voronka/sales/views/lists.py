@@ -25,6 +25,7 @@ from voronka.core.lists import (
     detail_url,
     link,
     person_name,
+    prefetched,
 )
 from voronka.core.normalization import format_phone
 from voronka.core.templatetags.voronka import money
@@ -55,7 +56,7 @@ from voronka.sales.services import (
 
 def _communications(row, kind: str) -> str:
     values = []
-    for item in row.communications.all():
+    for item in prefetched(row, "communications"):
         if item.kind != kind:
             continue
         if kind == CommunicationKind.PHONE and item.value_normalized:
