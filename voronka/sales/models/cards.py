@@ -111,6 +111,10 @@ class Lead(CardBase):
         indexes = [
             # The board: cards of a stage, newest first.
             models.Index(fields=["stage", "deleted_at", "-created_at", "-id"]),
+            # Column counts and sums of the board read this index alone, never the table.
+            models.Index(
+                fields=["stage", "deleted_at", "currency", "amount"], name="lead_stage_totals"
+            ),
             models.Index(fields=["responsible", "deleted_at"]),
             models.Index(fields=["-created_at", "-id"]),
         ]
@@ -193,6 +197,9 @@ class Deal(CardBase):
         indexes = [
             models.Index(fields=["stage", "deleted_at", "-created_at", "-id"]),
             models.Index(fields=["pipeline", "deleted_at", "-created_at", "-id"]),
+            models.Index(
+                fields=["stage", "deleted_at", "currency", "amount"], name="deal_stage_totals"
+            ),
             models.Index(fields=["responsible", "deleted_at"]),
             models.Index(fields=["-created_at", "-id"]),
         ]
