@@ -40,6 +40,9 @@
 
   // A failed request must never look like nothing happened.
   document.addEventListener("htmx:responseError", function (event) {
+    // The server may have explained the refusal itself; one notice is enough.
+    var trigger = event.detail.xhr.getResponseHeader("HX-Trigger");
+    if (trigger && trigger.indexOf("voronka:toast") !== -1) { return; }
     toast(document.body.dataset.errorText + " (" + event.detail.xhr.status + ")", "error");
   });
   document.addEventListener("htmx:sendError", function () {
