@@ -160,7 +160,7 @@ def scope_for(user, entity: str, action: str, *, pipeline_id: int | None = None)
     if _is_all_powerful(user):
         return Scope.ALL
     rights = rights_of(user)
-    if pipeline_id is not None and (action, pipeline_id) in rights.per_pipeline:
+    if entity == Entity.DEAL and (action, pipeline_id) in rights.per_pipeline:
         return rights.per_pipeline[action, pipeline_id]
     return rights.general.get((entity, action), Scope.NONE)
 
@@ -251,6 +251,14 @@ def can(user, action: str, target) -> bool:
     pipeline_id = getattr(obj, f"{rule.pipeline_field}_id", None) if rule and obj else None
     scope = scope_for(user, entity, action, pipeline_id=pipeline_id)
     if obj is None or rule is None:
+        if entity == Entity.DEAL and not _is_all_powerful(user):
+            # Some pipeline may open deals even where the general row is closed.
+            pipeline_scopes = [
+                value
+                for (row_action, _pipeline), value in rights_of(user).per_pipeline.items()
+                if row_action == action
+            ]
+            scope = max([scope, *pipeline_scopes])
         return scope > Scope.NONE
     return _matches(user, rule, scope, obj, rights_of(user))
 

@@ -202,3 +202,11 @@ def test_field_rule_hidden_in_every_role_is_hidden(manager, admin_user):
     assert hidden_fields(manager, Entity.COMPANY) == {"inn"}
     assert readonly_fields(manager, Entity.COMPANY) == {"inn"}
     assert hidden_fields(admin_user, Entity.COMPANY) == frozenset()
+
+
+def test_a_pipeline_opening_deals_answers_yes_for_deals_in_general(manager):
+    special = PipelineFactory.with_stages()
+    role_with((Entity.DEAL, Action.ADD, Scope.OWN, special), members=[manager])
+    assert can(manager, Action.ADD, Entity.DEAL)
+    assert not can(manager, Action.DELETE, Entity.DEAL)
+    assert scope_for(manager, Entity.LEAD, Action.ADD, pipeline_id=special.pk) == Scope.NONE
