@@ -110,7 +110,7 @@ def rights_of(user) -> ResolvedRights:
     pipelines = {pipeline_id for (_role, _action, pipeline_id) in role_pipeline}
     for pipeline_id in pipelines:
         for action in Action.values:
-            widest = Scope.NONE
+            widest: int = Scope.NONE
             for role_id in role_ids:
                 scope = role_pipeline.get(
                     (role_id, action, pipeline_id),
@@ -160,8 +160,9 @@ def scope_for(user, entity: str, action: str, *, pipeline_id: int | None = None)
     if _is_all_powerful(user):
         return Scope.ALL
     rights = rights_of(user)
-    if entity == Entity.DEAL and (action, pipeline_id) in rights.per_pipeline:
-        return rights.per_pipeline[action, pipeline_id]
+    key = (action, pipeline_id if pipeline_id is not None else 0)
+    if entity == Entity.DEAL and key in rights.per_pipeline:
+        return rights.per_pipeline[key]
     return rights.general.get((entity, action), Scope.NONE)
 
 

@@ -84,11 +84,12 @@ def audit_record(
 
 def _role_errors(*, name: str, code: str, exclude_pk: int | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
+    others = Role.objects.all() if exclude_pk is None else Role.objects.exclude(pk=exclude_pk)
     if not name.strip():
         errors["name"] = [_("Enter the role's name.")]
-    elif Role.objects.filter(name=name.strip()).exclude(pk=exclude_pk).exists():
+    elif others.filter(name=name.strip()).exists():
         errors["name"] = [_("A role with this name already exists.")]
-    if code and Role.objects.filter(code=code).exclude(pk=exclude_pk).exists():
+    if code and others.filter(code=code).exists():
         errors["code"] = [_("A role with this code already exists.")]
     return errors
 
@@ -354,7 +355,8 @@ def api_token_authenticate(raw: str, *, kind: str | None = None, scope: str | No
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     user = token.user
-    user.api_token = token
+    # The token in use, so callers can check its scopes.
+    user.api_token = token  # type: ignore[attr-defined]
     return user
 
 
