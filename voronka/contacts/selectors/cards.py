@@ -96,6 +96,14 @@ def company_for_edit(*, user, pk: int) -> Company:
     return Company.objects.get(pk=pk)
 
 
+def linked_company_ids(*, user, contact: Contact) -> list[int]:
+    return list(contact.company_links.values_list("company_id", flat=True))
+
+
+def linked_contact_ids(*, user, company: Company) -> list[int]:
+    return list(company.contact_links.values_list("contact_id", flat=True))
+
+
 def company_picker(*, user, search: str, exclude_ids=()) -> list[Company]:
     """Up to ``PICKER_LIMIT`` companies matching the typed title, INN, phone or e-mail."""
     if not (search or "").strip():

@@ -331,8 +331,11 @@ class ContactCompanyPickerView(View):
     """Companies matching ``?q=`` as buttons that link the contact to them."""
 
     def get(self, request, pk):
-        contact = _contact_or_404(request, pk)
-        linked = [link.company_id for link in contact.alive_company_links]
+        try:
+            contact = selectors.contact_for_edit(user=request.user, pk=pk)
+        except Contact.DoesNotExist:
+            raise Http404 from None
+        linked = selectors.linked_company_ids(user=request.user, contact=contact)
         companies = selectors.company_picker(
             user=request.user, search=request.GET.get("q", ""), exclude_ids=linked
         )
@@ -552,8 +555,11 @@ class CompanyContactsSectionView(CompanySectionMixin, SectionView):
 
 class CompanyContactPickerView(View):
     def get(self, request, pk):
-        company = _company_or_404(request, pk)
-        linked = [link.contact_id for link in company.alive_contact_links]
+        try:
+            company = selectors.company_for_edit(user=request.user, pk=pk)
+        except Company.DoesNotExist:
+            raise Http404 from None
+        linked = selectors.linked_contact_ids(user=request.user, company=company)
         contacts = selectors.contact_picker(
             user=request.user, search=request.GET.get("q", ""), exclude_ids=linked
         )
