@@ -2,7 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, models
+from django.db import models
 from django.db.models import Prefetch, Q
 
 from voronka.contacts.models import (
@@ -17,24 +17,18 @@ from voronka.core.normalization import digits_only
 from voronka.customization.models import CustomField
 
 
-def _spellings(term: str) -> set[str]:
-    # SQLite folds case for ASCII only, so "иванов" would miss "Иванов"; PostgreSQL's ILIKE
-    # needs the term once.
-    if connection.vendor != "sqlite":
-        return {term}
-    return {term, term.lower(), term.capitalize(), term.upper(), term.title()}
-
-
 def _text_filter(term: str, fields: tuple[str, ...]) -> Q:
+    # One spelling is enough on both databases: SQLite's LIKE is replaced with a Unicode-aware
+    # one (voronka.core.sqlite), PostgreSQL's ILIKE folds Cyrillic itself.
     condition = Q()
-    for spelling in _spellings(term):
-        for field in fields:
-            condition |= Q(**{f"{field}__icontains": spelling})
+    for field in fields:
+        condition |= Q(**{f"{field}__icontains": term})
     return condition
 
 
 def _communication_filter(term: str, model: type[models.Model]) -> Q | None:
-    """Cards whose phone or e-mail equals the searched one, whatever its spelling."""
+    """Cards whose phone or e-mail equals the searched one, whatever its spelling: a lookup
+    in the (kind, normalised value) index; None when ``term`` is neither."""
     candidates = Q()
     found = False
     for kind in (CommunicationKind.PHONE, CommunicationKind.EMAIL):
@@ -50,26 +44,43 @@ def _communication_filter(term: str, model: type[models.Model]) -> Q | None:
     return Q(pk__in=card_ids)
 
 
+def _inn_prefix(digits: str) -> Q:
+    """INNs starting with ``digits`` as a range, so the INN index answers it (a LIKE pattern
+    cannot use an index on SQLite, where LIKE is a Python function)."""
+    following = digits[:-1] + chr(ord(digits[-1]) + 1)
+    return Q(inn__gte=digits, inn__lt=following)
+
+
 def contact_search(term: str) -> Q:
-    """Contacts whose name contains ``term`` or whose phone / e-mail equals it (any spelling)."""
-    condition = _text_filter(term, ("last_name", "first_name", "middle_name"))
+    """Contacts whose phone / e-mail equals ``term`` (any spelling), or whose name contains it.
+
+    A term that is a phone number or an e-mail address is answered from the communications
+    index alone: scanning a million names for "+7 912 …" would find nothing more.
+    """
     by_communication = _communication_filter(term, Contact)
     if by_communication is not None:
-        condition |= by_communication
-    return condition
+        return by_communication
+    return _text_filter(term, ("last_name", "first_name", "middle_name"))
 
 
 def company_search(term: str) -> Q:
-    """Companies whose title contains ``term``, whose INN starts with it, or whose phone /
-    e-mail equals it (any spelling)."""
-    condition = _text_filter(term, ("title",))
+    """Companies whose INN starts with ``term``, whose phone / e-mail equals it (any
+    spelling), or whose title contains it.
+
+    A full INN (10 or 12 digits), a phone or an e-mail is answered from indexes alone; the
+    title is scanned only for words and short numbers.
+    """
+    condition = Q()
     digits = digits_only(term)
-    if digits and len(digits) >= 4 and len(digits) == len(term.replace(" ", "")):
-        condition |= Q(inn__startswith=digits)
+    all_digits = bool(digits) and len(digits) == len(term.replace(" ", ""))
+    if all_digits and len(digits) >= 4:
+        condition |= _inn_prefix(digits)
     by_communication = _communication_filter(term, Company)
     if by_communication is not None:
         condition |= by_communication
-    return condition
+    if (all_digits and len(digits) >= 10) or (by_communication is not None and not all_digits):
+        return condition
+    return condition | _text_filter(term, ("title",))
 
 
 def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]:
