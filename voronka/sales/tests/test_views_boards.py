@@ -137,7 +137,7 @@ def test_deal_board_shows_open_columns_cards_and_closing_zones(client, pipeline,
     assert "is-overdue" in html
     assert f"/deals/{deal.pk}/" in html
     assert reverse("sales:deal_move", args=[deal.pk]) in html
-    assert f"/deals/new/?pipeline={pipeline.pk}" in html
+    assert f'hx-get="/deals/new/?pipeline={pipeline.pk}" hx-target="#modal"' in html
     assert "vendor/sortablejs/Sortable.min.js" in html
     assert "js/board.js" in html
 
@@ -159,7 +159,7 @@ def test_lead_board_with_a_switcher_between_lead_pipelines(client, manager):
     html = client.get(reverse("sales:lead_board")).content.decode()
     assert "ИП Орлов" in html and "ООО Сокол" not in html
     assert f"?pipeline={second.pk}" in html
-    assert "/leads/new/" in html
+    assert 'href="/leads/new/" hx-get="/leads/new/" hx-target="#modal"' in html
 
     html = client.get(reverse("sales:lead_board"), {"pipeline": second.pk}).content.decode()
     assert "ООО Сокол" in html and "ИП Орлов" not in html
@@ -403,7 +403,9 @@ def test_move_needing_required_fields_asks_for_exactly_those(client, pipeline, m
     assert 'name="cf__object_area"' in html
     assert 'name="cf__brand"' not in html and 'name="title"' not in html
     assert 'name="loss_reason"' not in html
-    assert "Fill in “expected close date”" in html
+    # The first showing is a clean form: no field is marked before the user tries.
+    assert "invalid" not in html and "errorlist" not in html
+    assert 'name="dialog" value="1"' in html
     assert f'hx-target="#deal-card-{deal.pk}"' in html
     assert Deal.objects.get(pk=deal.pk).stage == stage_of(pipeline, "new")
 
@@ -432,10 +434,14 @@ def test_a_still_missing_field_keeps_the_dialog_with_the_typed_values(client, pi
     target.save(update_fields=["required_fields"])
     [deal] = make_deals(1, pipeline=pipeline, responsible=manager)
     client.force_login(manager)
-    response = move(client, deal, target, probability="40")
+    response = move(client, deal, target, probability="40", dialog="1")
     assert response.status_code == 422
     html = response.content.decode()
     assert 'name="closes_on"' in html
+    # Only the field left empty is marked, with a short message (the title says the rest).
+    assert html.count("errorlist") == 1
+    assert "This field is required." in html
+    assert "To move the card" not in html.split("</h2>", 1)[-1]
     assert Deal.objects.get(pk=deal.pk).probability is None
 
 

@@ -336,9 +336,19 @@ class MoveFieldsForm(forms.Form):
     The form does not validate: the service does, and its messages are shown as they are.
     """
 
-    def __init__(self, *args, kind: Board, errors: dict[str, list[str]], user, **kwargs):
+    def __init__(
+        self,
+        *args,
+        kind: Board,
+        errors: dict[str, list[str]],
+        user,
+        submitted: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.service_errors = errors
+        # The first showing is a clean form; only a submit with a field still empty marks it.
+        self.submitted = submitted
         self.on_card: list[str] = []
         definitions = definitions_for(kind.entity)
         for code, messages in errors.items():
@@ -357,7 +367,7 @@ class MoveFieldsForm(forms.Form):
                     label=_("Phone"), widget=forms.TextInput(attrs={"type": "tel"})
                 )
                 self.fields["communications_email"] = forms.EmailField(label=_("E-mail"))
-                self._service_error("communications_phone", messages)
+                self._service_error("communications_phone", [_("Enter a phone or an e-mail.")])
                 continue
             if code in definitions:
                 field = _custom_form_field(definitions[code], user)
@@ -372,11 +382,17 @@ class MoveFieldsForm(forms.Form):
                 continue
             field.required = True
             self.fields[name] = field
-            self._service_error(name, messages)
+            # An empty input is simply required; a typed value keeps the service's reason.
+            typed = any(value.strip() for value in self.data.getlist(name)) if self.data else False
+            self._service_error(name, messages if typed else [field.error_messages["required"]])
         if "loss_reason" in errors:
-            self._service_error("loss_reason", errors["loss_reason"])
+            self._service_error(
+                "loss_reason", [self.fields["loss_reason"].error_messages["required"]]
+            )
 
     def _service_error(self, name: str, messages: list[str]) -> None:
+        if not self.submitted:
+            return
         self._errors = self._errors if self._errors is not None else ErrorDict()
         self._errors[name] = self.error_class(messages)
 
@@ -422,7 +438,13 @@ def _move_data(kind: Board, stage: Stage, post: QueryDict) -> dict:
 
 
 def _dialog_response(request, kind: Board, card, stage: Stage, errors) -> HttpResponse:
-    form = MoveFieldsForm(request.POST, kind=kind, errors=errors, user=request.user)
+    form = MoveFieldsForm(
+        request.POST,
+        kind=kind,
+        errors=errors,
+        user=request.user,
+        submitted=request.POST.get("dialog") == "1",
+    )
     from_board = request.POST.get("board") == "1"
     context = {
         "card": card,
