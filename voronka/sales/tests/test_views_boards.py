@@ -620,3 +620,28 @@ def test_dialog_renders_proper_inputs_for_custom_fields(client, pipeline, manage
     assert response.status_code == 200
     deal.refresh_from_db()
     assert deal.custom_fields == {"region": "spb", "vip": False, "visit": "2026-12-01"}
+
+
+def test_a_lead_card_names_the_person_once_when_the_title_is_the_name(client, manager):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    new = stage_of(pipeline, "new")
+    Lead.objects.create(
+        title="Соколова Анна",
+        last_name="Соколова",
+        first_name="Анна",
+        stage=new,
+        responsible=manager,
+    )
+    Lead.objects.create(
+        title="Сайт под ключ",
+        last_name="Орлов",
+        first_name="Пётр",
+        stage=new,
+        responsible=manager,
+    )
+    client.force_login(manager)
+
+    html = client.get(reverse("sales:lead_board")).content.decode()
+
+    assert html.count("Соколова Анна") == 1
+    assert "Сайт под ключ" in html and "Орлов Пётр" in html
