@@ -5,11 +5,13 @@ product rows) are passed through as text so the service names the problem once, 
 for the web, the API and imports.
 """
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import CommunicationKind, CommunicationValueType
@@ -29,6 +31,26 @@ def plain_number(value) -> str:
         return ""
     text = format(value.normalize(), "f")
     return text
+
+
+def typed_number(value) -> str:
+    """An amount as a person types it back: ``Decimal("320000.00")`` → ``"320 000"``,
+    ``Decimal("48500.50")`` → ``"48 500,50"`` (the active language's decimal separator); the
+    services read both the spaces and either separator. None → ``""``."""
+    if value is None or value == "":
+        return ""
+    text = plain_number(Decimal(str(value)))
+    sign = "-" if text.startswith("-") else ""
+    whole, _dot, fraction = text.lstrip("-").partition(".")
+    groups = []
+    while len(whole) > 3:
+        groups.insert(0, whole[-3:])
+        whole = whole[:-3]
+    groups.insert(0, whole)
+    result = sign + " ".join(groups)
+    if fraction:
+        result += get_format("DECIMAL_SEPARATOR") + fraction.ljust(2, "0")
+    return result
 
 
 def _company_label(pk) -> str:
@@ -98,7 +120,7 @@ class CardMainForm(forms.Form):
     def initial_from(card) -> dict[str, Any]:
         return {
             "title": card.title,
-            "amount": card.amount,
+            "amount": typed_number(card.amount),
             "currency": card.currency,
             "responsible": card.responsible_id,
             "source": card.source_id,

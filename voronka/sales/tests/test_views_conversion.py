@@ -42,6 +42,36 @@ def test_dialog_offers_pipelines_and_suggests_the_contact_with_the_same_phone(
     assert 'class="modal"' in html and str(deal_pipeline) in html
     assert f'name="contact" value="{known.pk}"' in html
     assert "Create a new company" in html and "ООО «Север»" in html
+    assert 'name="amount" value="50 000"' in html
+
+
+@pytest.mark.parametrize(
+    ("language", "amount", "typed"),
+    [("ru", "48500.50", "48 500,50"), ("en", "48500.50", "48 500.50")],
+)
+def test_the_prefilled_amount_reads_as_typed_and_is_accepted_as_shown(
+    client, manager, lead_pipeline, deal_pipeline, language, amount, typed
+):
+    lead = lead_create(actor=manager, data={"last_name": "Орлова", "amount": amount})
+    client.force_login(manager)
+    client.cookies["django_language"] = language
+    html = client.get(url(lead), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE=language)
+    assert f'name="amount" value="{typed}"' in html.content.decode()
+
+    response = client.post(
+        url(lead),
+        {
+            "version": lead.version,
+            "pipelines": [deal_pipeline.pk],
+            "title": "Орлова",
+            "amount": typed,
+            "contact": "none",
+            "company": "none",
+        },
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 200, response.content.decode()[:500]
+    assert str(Deal.objects.get().amount) == amount
 
 
 def test_direct_visit_is_a_page(client, manager, lead):

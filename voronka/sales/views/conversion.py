@@ -12,7 +12,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from voronka.core.exceptions import ConflictError
 from voronka.core.sections import add_service_errors, parse_version
-from voronka.sales.forms import LeadConvertForm
+from voronka.sales.forms import LeadConvertForm, typed_number
 from voronka.sales.selectors import cards as selectors
 from voronka.sales.services import lead_convert
 
@@ -32,7 +32,7 @@ class LeadConvertView(View):
         return {
             "pipelines": [default.pk] if default else [],
             "title": lead.title,
-            "amount": lead.amount,
+            "amount": typed_number(lead.amount),
             "contact": str(lead.contact_id) if lead.contact_id else "new",
             "company": str(lead.company_id)
             if lead.company_id
