@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
@@ -16,6 +17,7 @@ from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from voronka.core.sections import LookupItem, add_service_errors, lookup_response
+from voronka.core.templatetags.voronka import money
 from voronka.timeline import selectors
 from voronka.timeline.forms import COMPOSER_KINDS, ActivityCompleteForm, ActivityForm, CommentForm
 from voronka.timeline.models import Activity, EntryKind, TimelineEntry
@@ -45,21 +47,19 @@ class FeedItem:
         return self.entry.kind
 
 
-def _display(field_name: str, value: Any) -> str:
+def _display(field_name: str, value: Any, currency: str | None = None) -> str:
     if value is None or value == "":
         return "—"
     if isinstance(value, bool):
         return _("yes") if value else _("no")
+    if isinstance(value, str | int | float) and field_name.split(".")[-1] in MONEY_FIELDS:
+        # Both sides of an amount change read the same way, with the currency sign.
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            return str(value)
+        return money(number, currency or settings.DEFAULT_CURRENCY)
     if isinstance(value, str):
-        if field_name.split(".")[-1] in MONEY_FIELDS:
-            try:
-                number = Decimal(value)
-            except InvalidOperation:
-                return value
-            places = 0 if number == number.to_integral_value() else 2
-            return formats.number_format(
-                number, decimal_pos=places, use_l10n=True, force_grouping=True
-            )
         if len(value) == 10 and (day := parse_date(value)):
             return formats.date_format(day, "SHORT_DATE_FORMAT")
         if len(value) > 18 and "T" in value:
@@ -76,17 +76,18 @@ def _display(field_name: str, value: Any) -> str:
     return str(value)
 
 
-def _change(payload: dict[str, Any]) -> Change:
+def _change(payload: dict[str, Any], currency: str | None = None) -> Change:
     name = str(payload.get("field", ""))
     return Change(
         label=str(payload.get("label") or name),
-        old=_display(name, payload.get("old")),
-        new=_display(name, payload.get("new")),
+        old=_display(name, payload.get("old"), currency),
+        new=_display(name, payload.get("new"), currency),
     )
 
 
-def feed_items(entries: list[TimelineEntry]) -> list[FeedItem]:
-    """Entries as the feed shows them; field changes of one save are one line."""
+def feed_items(entries: list[TimelineEntry], currency: str | None = None) -> list[FeedItem]:
+    """Entries as the feed shows them; field changes of one save are one line. Amounts are
+    shown in ``currency`` (the card's)."""
     items: list[FeedItem] = []
     for entry in entries:
         if entry.kind == EntryKind.FIELD_CHANGED:
@@ -97,9 +98,9 @@ def feed_items(entries: list[TimelineEntry]) -> list[FeedItem]:
                 and last.entry.author_id == entry.author_id
                 and last.entry.created_at == entry.created_at
             ):
-                last.changes.append(_change(entry.payload))
+                last.changes.append(_change(entry.payload, currency))
                 continue
-            items.append(FeedItem(entry=entry, changes=[_change(entry.payload)]))
+            items.append(FeedItem(entry=entry, changes=[_change(entry.payload, currency)]))
         else:
             items.append(FeedItem(entry=entry))
     return items
@@ -135,7 +136,7 @@ def panel_context(request, card, **composer) -> dict[str, Any]:
         "panel_id": PANEL_ID,
         "urls": card_urls(card),
         "activities": selectors.open_activities_for(card=card),
-        "items": feed_items(page.entries),
+        "items": feed_items(page.entries, getattr(card, "currency", None)),
         "next_cursor": page.next_cursor.encode() if page.next_cursor else "",
         **composer_forms(request.user, **composer),
     }
@@ -187,7 +188,7 @@ class TimelineEntriesView(CardTimelineMixin, View):
         html = render_to_string(
             "timeline/_entries.html",
             {
-                "items": feed_items(page.entries),
+                "items": feed_items(page.entries, getattr(card, "currency", None)),
                 "urls": card_urls(card),
                 "next_cursor": page.next_cursor.encode() if page.next_cursor else "",
             },

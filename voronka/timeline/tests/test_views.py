@@ -175,7 +175,7 @@ def test_field_changes_read_old_to_new_with_grouped_amounts(client, manager, dea
     )
     client.force_login(manager)
     html = client.get(url("panel", deal)).content.decode()
-    assert "Amount:</span> 10,000 → 12,500" in html
+    assert "Amount:</span> 10,000.00\u00a0₽ → 12,500.00\u00a0₽" in html
     assert "Старое → Новое" in html
 
 
