@@ -105,15 +105,43 @@ def _is_filled(card: Card, code: str, related: Any) -> bool:
     return not is_empty(value)
 
 
+# Fields the system fills itself (or asks for in their own step, like the loss reason of a
+# lost stage, or takes from the web form that brought the lead): a stage cannot demand them.
+NOT_REQUIRABLE_FIELDS = frozenset(
+    {
+        "id",
+        "stage",
+        "stage_changed_at",
+        "custom_fields",
+        "amount_from_products",
+        "currency",
+        "loss_reason",
+        "loss_comment",
+        "closed_at",
+        "created_by",
+        "pipeline",
+        "lead",
+        "converted_at",
+        "utm_source",
+        "utm_medium",
+        "utm_campaign",
+        "utm_content",
+        "utm_term",
+        "referrer",
+        "landing_page",
+    }
+)
+
+
 def known_required_codes(entity: str, definitions: dict[str, CustomField]) -> set[str]:
-    """Every code a stage of ``entity`` may list as required."""
+    """Every code a stage of ``entity`` may list as required: the fields a person fills.
+
+    A stage that still lists a code no longer offered keeps working: the code is ignored."""
     model = Lead if entity == EntityType.LEAD else Deal
     standard = {
         field.name
         for field in model._meta.concrete_fields
-        if field.editable
-        and field.name
-        not in {"id", "stage", "stage_changed_at", "custom_fields", "amount_from_products"}
+        if field.editable and field.name not in NOT_REQUIRABLE_FIELDS
     }
     return standard | set(RELATED_REQUIRED_FIELDS[entity]) | set(definitions)
 

@@ -206,6 +206,10 @@ def test_the_stage_form_offers_standard_and_custom_fields_as_required(admin_clie
     assert "Номер договора" in html
     assert 'value="amount"' in html
     assert 'value="contacts"' in html
+    assert 'value="closes_on"' in html and 'value="company"' in html
+    # Only fields a person fills are offered: never what the system sets itself.
+    for code in ("created_by", "closed_at", "pipeline", "lead", "currency", "utm_source"):
+        assert f'value="{code}"' not in html, code
 
 
 def test_adding_a_stage_with_a_colour_and_required_fields(admin_client, deal_pipeline):
