@@ -645,3 +645,17 @@ def test_a_lead_card_names_the_person_once_when_the_title_is_the_name(client, ma
 
     assert html.count("Соколова Анна") == 1
     assert "Сайт под ключ" in html and "Орлов Пётр" in html
+
+
+def test_boards_switch_to_the_list_keeping_the_filters(client, pipeline, manager):
+    client.force_login(manager)
+    html = client.get(board_url(pipeline), {"q": "Вектор", "mine": "1"}).content.decode()
+    assert 'class="view-switch"' in html
+    assert (
+        f'href="{reverse("sales:deal_list")}?q=%D0%92%D0%B5%D0%BA%D1%82%D0%BE%D1%80&amp;mine=1"'
+        in html
+    )
+
+    PipelineFactory.with_stages(entity=PipelineEntity.LEAD)
+    html = client.get(reverse("sales:lead_board")).content.decode()
+    assert f'href="{reverse("sales:lead_list")}"' in html
