@@ -67,8 +67,10 @@ def source_update(*, actor, source: Source, data: dict[str, Any]) -> Source:
 
 
 def _option_id(taken: set[str]) -> str:
+    # A letter first: an id such as "123e45" would be read back from the JSON column as the
+    # number 1.23e47 and no longer match its option.
     while True:
-        candidate = secrets.token_hex(3)
+        candidate = f"o{secrets.token_hex(3)}"
         if candidate not in taken:
             return candidate
 

@@ -127,3 +127,17 @@ def test_a_source_code_is_kept_and_unique():
     assert "code" in duplicate.value.message_dict
     assert "code" in recode.value.message_dict
     assert (source.code, source.name) == ("site", "Сайт компании")
+
+
+def test_option_ids_never_read_back_as_numbers(monkeypatch):
+    from voronka.customization import services
+
+    numbers = iter(["123e45", "456e78"])
+    monkeypatch.setattr(services.secrets, "token_hex", lambda size: next(numbers))
+    field = _list_field(options="Москва\nСибирь")
+    LeadFactory(custom_fields={"region": _ids(field)["Москва"]})
+
+    with pytest.raises(ValidationError) as error:
+        custom_field_update(actor=None, definition=field, data={"options": "Сибирь"})
+
+    assert "“Москва”" in error.value.message_dict["options"][0]
