@@ -5,19 +5,16 @@ server error, and the other filters still apply. Custom fields get one filter ea
 from the active definitions of the entity (one query per filterset).
 """
 
-from datetime import timedelta
-
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
 from voronka.contacts.selectors.lists import company_search, contact_search
-from voronka.customization.models import CustomField, EntityType, FieldType, Source
+from voronka.customization.filters import custom_field_filter
+from voronka.customization.models import CustomField, EntityType, Source
 
 CUSTOM_PREFIX = "cf_"
 SEARCH_MAX_LENGTH = 200
@@ -51,81 +48,6 @@ class Toggle(forms.CheckboxInput):
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
         return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
-
-
-def custom_field_filter(definition: CustomField) -> tuple[str, django_filters.Filter] | None:
-    """The filter of one custom field: text contains, number range, date range, a list
-    option, yes/no, an employee. Other types (links to cards) are not filtered."""
-    code, label, kind = definition.code, definition.label, definition.field_type
-    name = f"{CUSTOM_PREFIX}{code}"
-    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.URL):
-
-        def contains(queryset, _name, value):
-            value = value.strip()
-            if not value:
-                return queryset
-            return queryset.filter(**{f"custom_fields__{code}__icontains": value})
-
-        return name, django_filters.CharFilter(label=label, method=contains, max_length=200)
-    if kind in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY) and not definition.multiple:
-        text = (
-            KeyTextTransform("amount", KeyTransform(code, "custom_fields"))
-            if kind == FieldType.MONEY
-            else KeyTextTransform(code, "custom_fields")
-        )
-
-        def number_range(queryset, _name, value):
-            alias = f"_cf_number_{code}"
-            queryset = queryset.alias(**{alias: Cast(text, _NUMBER)})
-            if value.start is not None:
-                queryset = queryset.filter(**{f"{alias}__gte": value.start})
-            if value.stop is not None:
-                queryset = queryset.filter(**{f"{alias}__lte": value.stop})
-            return queryset
-
-        return name, django_filters.RangeFilter(label=label, method=number_range)
-    if kind in (FieldType.DATE, FieldType.DATETIME) and not definition.multiple:
-
-        def date_range(queryset, _name, value):
-            # Stored as ISO text, so text order is date order.
-            alias = f"_cf_date_{code}"
-            queryset = queryset.alias(**{alias: KeyTextTransform(code, "custom_fields")})
-            if value.start is not None:
-                queryset = queryset.filter(**{f"{alias}__gte": value.start.date().isoformat()})
-            if value.stop is not None:
-                day_after = value.stop.date() + timedelta(days=1)
-                queryset = queryset.filter(**{f"{alias}__lt": day_after.isoformat()})
-            return queryset
-
-        return name, django_filters.DateFromToRangeFilter(
-            label=label, method=date_range, widget=DateRangeWidget()
-        )
-    if kind == FieldType.LIST:
-        choices = [(str(option["id"]), option["label"]) for option in definition.options]
-
-        def option(queryset, _name, value):
-            if definition.multiple:
-                # A JSON array read as text: the quoted id is in it.
-                alias = f"_cf_list_{code}"
-                queryset = queryset.alias(**{alias: KeyTextTransform(code, "custom_fields")})
-                return queryset.filter(**{f"{alias}__contains": f'"{value}"'})
-            return queryset.filter(**{f"custom_fields__{code}": value})
-
-        return name, django_filters.ChoiceFilter(label=label, choices=choices, method=option)
-    if kind == FieldType.BOOLEAN:
-
-        def flag(queryset, _name, value):
-            if value:
-                return queryset.filter(**{f"custom_fields__{code}": True})
-            # "No" includes cards where the field was never filled (a missing key is not
-            # "not true" in SQL, so it is asked for by name).
-            return queryset.filter(
-                Q(**{f"custom_fields__{code}": False})
-                | Q(**{f"custom_fields__{code}__isnull": True})
-            )
-
-        return name, django_filters.BooleanFilter(label=label, method=flag)
-    return None
 
 
 def active_users():

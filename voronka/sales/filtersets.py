@@ -2,30 +2,27 @@
 
 Every filter reads the query string; a bad value is a form error on that field, never a
 server error. The acting user comes in through ``request`` (``mine``). Custom fields get one
-filter each, built from the active definitions of the entity (one query per filterset).
+filter each, built from the active definitions of the entity (one query per filterset), the
+same way as for contacts and companies.
 """
-
-from datetime import timedelta
 
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet, TextField
-from django.db.models.fields.json import KeyTextTransform, KeyTransform
-from django.db.models.functions import Cast
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import Communication, CommunicationKind, Company, Contact
 from voronka.contacts.services.communications import normalize_communication
 from voronka.core.normalization import digits_only
-from voronka.customization.models import CustomField, EntityType, FieldType, Source
+from voronka.customization.filters import DateRangeWidget, custom_field_filter
+from voronka.customization.models import CustomField, EntityType, Source
 from voronka.sales.models import Deal, DealContact, Lead, Pipeline, PipelineEntity, Stage
 from voronka.timeline.models import Activity
 
 CUSTOM_PREFIX = "cf_"
 SEARCH_MAX_LENGTH = 200
-_NUMBER = DecimalField(max_digits=30, decimal_places=6)
 
 
 def _card_type(model) -> Q:
@@ -123,103 +120,12 @@ def overdue_condition(model) -> Q:
     return Q(Exists(activities))
 
 
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
-    """Two browser date pickers, ``<name>_after`` and ``<name>_before``."""
-
-    suffixes = ["after", "before"]
-
-    def __init__(self, attrs=None):
-        super().__init__((DateInput, DateInput), attrs)
-
-    def decompress(self, value):
-        if value:
-            return [value.start, value.stop]
-        return [None, None]
-
-
 class _Toggle(forms.CheckboxInput):
     """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
 
     def value_from_datadict(self, data, files, name):
         value = data.get(name)
         return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
-
-
-def _custom_filter(definition: CustomField) -> tuple[str, django_filters.Filter] | None:
-    """The filter of one custom field: text contains, number range, date range, equality."""
-    code, label, kind = definition.code, definition.label, definition.field_type
-    name = f"{CUSTOM_PREFIX}{code}"
-    if kind in (FieldType.STRING, FieldType.TEXT, FieldType.URL):
-
-        def contains(queryset, _name, value):
-            return queryset.filter(**{f"custom_fields__{code}__icontains": value.strip()})
-
-        return name, django_filters.CharFilter(label=label, method=contains)
-    if kind in (FieldType.INTEGER, FieldType.DECIMAL, FieldType.MONEY):
-        source = KeyTransform(code, "custom_fields")
-        text = (
-            KeyTextTransform("amount", source)
-            if kind == FieldType.MONEY
-            else KeyTextTransform(code, "custom_fields")
-        )
-
-        def number_range(queryset, _name, value):
-            alias = f"_cf_number_{code}"
-            queryset = queryset.alias(**{alias: Cast(text, _NUMBER)})
-            if value.start is not None:
-                queryset = queryset.filter(**{f"{alias}__gte": value.start})
-            if value.stop is not None:
-                queryset = queryset.filter(**{f"{alias}__lte": value.stop})
-            return queryset
-
-        return name, django_filters.RangeFilter(label=label, method=number_range)
-    if kind in (FieldType.DATE, FieldType.DATETIME):
-
-        def date_range(queryset, _name, value):
-            # Stored as ISO text, so text order is date order.
-            alias = f"_cf_date_{code}"
-            queryset = queryset.alias(
-                **{alias: Cast(KeyTextTransform(code, "custom_fields"), TextField())}
-            )
-            if value.start is not None:
-                queryset = queryset.filter(**{f"{alias}__gte": value.start.date().isoformat()})
-            if value.stop is not None:
-                day_after = value.stop.date() + timedelta(days=1)
-                queryset = queryset.filter(**{f"{alias}__lt": day_after.isoformat()})
-            return queryset
-
-        return name, django_filters.DateFromToRangeFilter(
-            label=label,
-            method=date_range,
-            widget=DateRangeWidget(),
-        )
-    if kind == FieldType.LIST and not definition.multiple:
-        choices = [(str(option["id"]), option["label"]) for option in definition.options]
-
-        def equals(queryset, _name, value):
-            return queryset.filter(**{f"custom_fields__{code}": value})
-
-        return name, django_filters.ChoiceFilter(label=label, choices=choices, method=equals)
-    if kind == FieldType.BOOLEAN:
-
-        def flag(queryset, _name, value):
-            if value:
-                return queryset.filter(**{f"custom_fields__{code}": True})
-            # "No" includes cards where the field was never filled.
-            return queryset.filter(
-                Q(**{f"custom_fields__{code}": False})
-                | Q(**{f"custom_fields__{code}__isnull": True})
-            )
-
-        return name, django_filters.BooleanFilter(label=label, method=flag)
-    return None
 
 
 class CardFilterSet(django_filters.FilterSet):
@@ -273,7 +179,7 @@ class CardFilterSet(django_filters.FilterSet):
             "sort", "pk"
         )
         for definition in definitions:
-            made = _custom_filter(definition)
+            made = custom_field_filter(definition)
             if made is not None:
                 name, custom = made
                 custom.parent = self
@@ -311,10 +217,7 @@ class CardFilterSet(django_filters.FilterSet):
         if not self.is_bound:
             return False
         self.form.is_valid()
-        return any(
-            value not in (None, "", [], False) and not _empty_range(value)
-            for value in getattr(self.form, "cleaned_data", {}).values()
-        )
+        return any(not _empty(value) for value in getattr(self.form, "cleaned_data", {}).values())
 
     @property
     def active_count(self) -> int:
@@ -322,14 +225,18 @@ class CardFilterSet(django_filters.FilterSet):
         if not self.is_bound or not self.form.is_valid():
             return 0
         return sum(
-            1
-            for key, value in self.form.cleaned_data.items()
-            if key != "q" and value not in (None, "", [], False) and not _empty_range(value)
+            1 for key, value in self.form.cleaned_data.items() if key != "q" and not _empty(value)
         )
 
 
-def _empty_range(value) -> bool:
-    return isinstance(value, slice) and value.start is None and value.stop is None
+def _empty(value) -> bool:
+    """No value: nothing typed, an open range, an unticked box, no option chosen."""
+    if value is None or value is False or value == "":
+        return True
+    if isinstance(value, slice):
+        return value.start is None and value.stop is None
+    # Lists and querysets of a multiple choice (an empty queryset is ``.none()``: no query).
+    return hasattr(value, "__len__") and len(value) == 0
 
 
 class LeadFilterSet(CardFilterSet):

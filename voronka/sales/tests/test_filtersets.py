@@ -323,3 +323,26 @@ def test_filtersets_work_unbound_and_mine_is_ignored_without_a_user(pipeline, ma
     card = deal(pipeline, responsible=manager)
     assert len(DealFilterSet(queryset=Deal.objects.all()).qs) == 1
     assert deals({"mine": "1"}, user=AnonymousUser()) == [card.pk]
+
+
+def test_active_count_counts_only_filters_holding_a_value(pipeline, manager):
+    # A plain quick search (with the empty multi-selects a form sends) counts no filter.
+    plain = DealFilterSet(
+        {"q": "Вектор", "responsible": [], "source": [], "stage": []},
+        queryset=Deal.objects.all(),
+        request=request_of(manager),
+        pipeline=pipeline,
+    )
+    assert plain.active_count == 0
+    assert plain.has_values
+
+    filtered = DealFilterSet(
+        {"q": "Вектор", "responsible": [manager.pk], "mine": "1", "amount_min": "10"},
+        queryset=Deal.objects.all(),
+        request=request_of(manager),
+        pipeline=pipeline,
+    )
+    assert filtered.active_count == 3
+
+    empty = LeadFilterSet({}, queryset=Lead.objects.all(), request=request_of(manager))
+    assert empty.active_count == 0 and not empty.has_values

@@ -18,9 +18,10 @@ from django.views import View
 from django_htmx.http import trigger_client_event
 
 from voronka.core.exceptions import ConflictError
+from voronka.customization.filters import DateInput
 from voronka.customization.models import CustomField, FieldType, Source
 from voronka.customization.validation import definitions_for
-from voronka.sales.filtersets import DateInput, DealFilterSet, LeadFilterSet
+from voronka.sales.filtersets import DealFilterSet, LeadFilterSet
 from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, Stage, StageKind
 from voronka.sales.selectors.boards import (
     BoardColumn,
