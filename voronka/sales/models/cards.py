@@ -197,6 +197,8 @@ class Deal(CardBase):
         indexes = [
             models.Index(fields=["stage", "deleted_at", "-created_at", "-id"]),
             models.Index(fields=["pipeline", "deleted_at", "-created_at", "-id"]),
+            # The list of a pipeline sorted by amount, the largest first.
+            models.Index(fields=["pipeline", "deleted_at", "-amount", "-id"], name="deal_amount"),
             models.Index(
                 fields=["stage", "deleted_at", "currency", "amount"], name="deal_stage_totals"
             ),
