@@ -8,46 +8,15 @@ from the active definitions of the entity (one query per filterset).
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import DecimalField, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
 from voronka.contacts.selectors.lists import company_search, contact_search
-from voronka.customization.filters import custom_field_filter
+from voronka.customization.filters import DateRangeWidget, Toggle, custom_field_filter
 from voronka.customization.models import CustomField, EntityType, Source
 
-CUSTOM_PREFIX = "cf_"
 SEARCH_MAX_LENGTH = 200
-_NUMBER = DecimalField(max_digits=30, decimal_places=6)
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
-    """Two browser date pickers, ``<name>_after`` and ``<name>_before``."""
-
-    suffixes = ["after", "before"]
-
-    def __init__(self, attrs=None):
-        super().__init__((DateInput, DateInput), attrs)
-
-    def decompress(self, value):
-        if value:
-            return [value.start, value.stop]
-        return [None, None]
-
-
-class Toggle(forms.CheckboxInput):
-    """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
-
-    def value_from_datadict(self, data, files, name):
-        value = data.get(name)
-        return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
 
 
 def active_users():

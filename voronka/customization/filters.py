@@ -37,6 +37,14 @@ class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
         return [None, None]
 
 
+class Toggle(forms.CheckboxInput):
+    """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
+
+
 def custom_field_filter(definition: CustomField) -> tuple[str, django_filters.Filter] | None:
     """The filter of one custom field: text contains, number range, date range, a list
     option, yes/no, an employee. Other types (links to cards) are not filtered."""

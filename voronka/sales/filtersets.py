@@ -16,12 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from voronka.contacts.models import Communication, CommunicationKind, Company, Contact
 from voronka.contacts.services.communications import normalize_communication
 from voronka.core.normalization import digits_only
-from voronka.customization.filters import DateRangeWidget, custom_field_filter
+from voronka.customization.filters import DateRangeWidget, Toggle, custom_field_filter
 from voronka.customization.models import CustomField, EntityType, Source
 from voronka.sales.models import Deal, DealContact, Lead, Pipeline, PipelineEntity, Stage
 from voronka.timeline.models import Activity
 
-CUSTOM_PREFIX = "cf_"
 SEARCH_MAX_LENGTH = 200
 
 
@@ -120,14 +119,6 @@ def overdue_condition(model) -> Q:
     return Q(Exists(activities))
 
 
-class _Toggle(forms.CheckboxInput):
-    """A checkbox that is off when absent and on for any of ``1``/``on``/``true``."""
-
-    def value_from_datadict(self, data, files, name):
-        value = data.get(name)
-        return str(value).lower() in {"1", "on", "true", "yes"} if value is not None else False
-
-
 class CardFilterSet(django_filters.FilterSet):
     """What leads and deals are filtered by; ``pipeline`` narrows the stage choices."""
 
@@ -160,9 +151,9 @@ class CardFilterSet(django_filters.FilterSet):
         widget=DateRangeWidget(),
     )
     amount = django_filters.RangeFilter(label=_("Amount"))
-    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine", widget=_Toggle)
+    mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine", widget=Toggle)
     overdue = django_filters.BooleanFilter(
-        label=_("Overdue"), method="filter_overdue", widget=_Toggle
+        label=_("Overdue"), method="filter_overdue", widget=Toggle
     )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, pipeline=None):
