@@ -363,6 +363,18 @@ def _refused(request, view, card, error: ValidationError) -> HttpResponse:
     return response
 
 
+def _link_written(request, pk, card, section_view, write, load) -> HttpResponse:
+    """Answer a link or unlink of ``card`` with its section: read again after the write, or
+    as it is (422, the service's reason as a notice) when the service refuses."""
+    try:
+        write()
+    except ValidationError as error:
+        return _refused(request, section_view, card, error)
+    card = load(request, pk)
+    section = section_view.build(request, card, pk=pk)
+    return _changed(_render_section(request, section, card), section_view.slug)
+
+
 class ContactCompanyLinkView(View):
     """Link the contact to a company (POST ``company``; ``is_primary`` moves the mark)."""
 
@@ -374,19 +386,20 @@ class ContactCompanyLinkView(View):
             )
         except (ValueError, Company.DoesNotExist):
             raise Http404 from None
-        try:
-            contact_link_company(
+        return _link_written(
+            request,
+            pk,
+            contact,
+            ContactCompaniesSectionView,
+            lambda: contact_link_company(
                 actor=request.user,
                 contact=contact,
                 company=company,
                 is_primary=bool(request.POST.get("is_primary")),
                 role=request.POST.get("role", ""),
-            )
-        except ValidationError as error:
-            return _refused(request, ContactCompaniesSectionView, contact, error)
-        contact = _contact_or_404(request, pk)
-        section = ContactCompaniesSectionView.build(request, contact, pk=pk)
-        return _changed(_render_section(request, section, contact), "companies")
+            ),
+            _contact_or_404,
+        )
 
 
 class ContactCompanyUnlinkView(View):
@@ -397,13 +410,16 @@ class ContactCompanyUnlinkView(View):
         )
         if link is None:
             raise Http404
-        try:
-            contact_unlink_company(actor=request.user, contact=contact, company=link.company)
-        except ValidationError as error:
-            return _refused(request, ContactCompaniesSectionView, contact, error)
-        contact = _contact_or_404(request, pk)
-        section = ContactCompaniesSectionView.build(request, contact, pk=pk)
-        return _changed(_render_section(request, section, contact), "companies")
+        return _link_written(
+            request,
+            pk,
+            contact,
+            ContactCompaniesSectionView,
+            lambda: contact_unlink_company(
+                actor=request.user, contact=contact, company=link.company
+            ),
+            _contact_or_404,
+        )
 
 
 def _render_section(request, section, card) -> HttpResponse:
@@ -579,18 +595,19 @@ class CompanyContactLinkView(View):
             )
         except (ValueError, Contact.DoesNotExist):
             raise Http404 from None
-        try:
-            contact_link_company(
+        return _link_written(
+            request,
+            pk,
+            company,
+            CompanyContactsSectionView,
+            lambda: contact_link_company(
                 actor=request.user,
                 contact=contact,
                 company=company,
                 role=request.POST.get("role", ""),
-            )
-        except ValidationError as error:
-            return _refused(request, CompanyContactsSectionView, company, error)
-        company = _company_or_404(request, pk)
-        section = CompanyContactsSectionView.build(request, company, pk=pk)
-        return _changed(_render_section(request, section, company), "contacts")
+            ),
+            _company_or_404,
+        )
 
 
 class CompanyContactUnlinkView(View):
@@ -601,13 +618,16 @@ class CompanyContactUnlinkView(View):
         )
         if link is None:
             raise Http404
-        try:
-            contact_unlink_company(actor=request.user, contact=link.contact, company=company)
-        except ValidationError as error:
-            return _refused(request, CompanyContactsSectionView, company, error)
-        company = _company_or_404(request, pk)
-        section = CompanyContactsSectionView.build(request, company, pk=pk)
-        return _changed(_render_section(request, section, company), "contacts")
+        return _link_written(
+            request,
+            pk,
+            company,
+            CompanyContactsSectionView,
+            lambda: contact_unlink_company(
+                actor=request.user, contact=link.contact, company=company
+            ),
+            _company_or_404,
+        )
 
 
 class CompanyDetailView(View):
