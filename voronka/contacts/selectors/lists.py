@@ -13,7 +13,8 @@ from voronka.contacts.models import (
     ContactCompany,
 )
 from voronka.contacts.services.communications import normalize_communication
-from voronka.core.normalization import digits_only
+from voronka.core.lists import prefetched
+from voronka.core.normalization import digits_only, format_phone
 from voronka.customization.models import CustomField
 
 
@@ -181,3 +182,17 @@ def employee_by_id(*, user, pk) -> "models.Model | None":
 def custom_field_definitions(entity: str) -> list[CustomField]:
     """The active custom fields of an entity in their order (list columns and filters)."""
     return list(CustomField.objects.filter(entity=entity, is_active=True).order_by("sort", "pk"))
+
+
+def communication_values(card, kind: str) -> list[str]:
+    """The card's phones (in the international form) or e-mails, from its prefetched
+    communications, for a list row or an export."""
+    values = []
+    for item in prefetched(card, "communications"):
+        if item.kind != kind:
+            continue
+        if kind == CommunicationKind.PHONE and item.value_normalized:
+            values.append(format_phone(item.value_normalized))
+        else:
+            values.append(item.value)
+    return values

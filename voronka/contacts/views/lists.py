@@ -9,6 +9,7 @@ from django.views import View
 from voronka.contacts.filtersets import CompanyFilterSet, ContactFilterSet
 from voronka.contacts.models import CommunicationKind
 from voronka.contacts.selectors.lists import (
+    communication_values,
     companies_by_ids,
     company_list,
     contact_list,
@@ -37,23 +38,8 @@ from voronka.core.lists import (
     detail_url,
     link,
     person_name,
-    prefetched,
 )
-from voronka.core.normalization import format_phone
 from voronka.customization.models import EntityType
-
-
-def communications(row, kind: str) -> list[str]:
-    """The card's phones (in the international form) or e-mails, from the prefetched rows."""
-    values = []
-    for item in prefetched(row, "communications"):
-        if item.kind != kind:
-            continue
-        if kind == CommunicationKind.PHONE and item.value_normalized:
-            values.append(format_phone(item.value_normalized))
-        else:
-            values.append(item.value)
-    return values
 
 
 def communication_columns() -> list[Column]:
@@ -61,12 +47,12 @@ def communication_columns() -> list[Column]:
         Column(
             key="phones",
             label=_("Phones"),
-            value=lambda row: ", ".join(communications(row, CommunicationKind.PHONE)),
+            value=lambda row: ", ".join(communication_values(row, CommunicationKind.PHONE)),
         ),
         Column(
             key="emails",
             label=_("E-mails"),
-            value=lambda row: ", ".join(communications(row, CommunicationKind.EMAIL)),
+            value=lambda row: ", ".join(communication_values(row, CommunicationKind.EMAIL)),
         ),
     ]
 

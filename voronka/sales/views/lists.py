@@ -10,7 +10,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from voronka.contacts.models import CommunicationKind
-from voronka.contacts.selectors.lists import custom_field_definitions, employee_by_id
+from voronka.contacts.selectors.lists import (
+    communication_values,
+    custom_field_definitions,
+    employee_by_id,
+)
 from voronka.core.list_views import (
     CardList,
     CardListView,
@@ -25,9 +29,7 @@ from voronka.core.lists import (
     detail_url,
     link,
     person_name,
-    prefetched,
 )
-from voronka.core.normalization import format_phone
 from voronka.core.templatetags.voronka import money
 from voronka.customization.models import EntityType
 from voronka.sales.filtersets import DealFilterSet, LeadFilterSet
@@ -52,18 +54,6 @@ from voronka.sales.services import (
     lead_move_to_stage,
     lead_update,
 )
-
-
-def _communications(row, kind: str) -> str:
-    values = []
-    for item in prefetched(row, "communications"):
-        if item.kind != kind:
-            continue
-        if kind == CommunicationKind.PHONE and item.value_normalized:
-            values.append(format_phone(item.value_normalized))
-        else:
-            values.append(item.value)
-    return ", ".join(values)
 
 
 def _stage(row):
@@ -261,12 +251,12 @@ class LeadList(SalesCardList):
             Column(
                 key="phones",
                 label=gettext_lazy("Phones"),
-                value=lambda row: _communications(row, CommunicationKind.PHONE),
+                value=lambda row: ", ".join(communication_values(row, CommunicationKind.PHONE)),
             ),
             Column(
                 key="emails",
                 label=gettext_lazy("E-mails"),
-                value=lambda row: _communications(row, CommunicationKind.EMAIL),
+                value=lambda row: ", ".join(communication_values(row, CommunicationKind.EMAIL)),
                 default=False,
             ),
             common["responsible"],
