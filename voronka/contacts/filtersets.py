@@ -13,7 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
 from voronka.contacts.selectors.lists import company_search, contact_search
-from voronka.customization.filters import DateRangeWidget, Toggle, custom_field_filter
+from voronka.customization.filters import (
+    ActiveFiltersMixin,
+    DateRangeWidget,
+    Toggle,
+    custom_field_filter,
+)
 from voronka.customization.models import CustomField, EntityType, Source
 
 SEARCH_MAX_LENGTH = 200
@@ -23,7 +28,7 @@ def active_users():
     return get_user_model().objects.filter(is_active=True).order_by("last_name", "first_name")
 
 
-class ClientFilterSet(django_filters.FilterSet):
+class ClientFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
     """What contacts and companies share: search, responsible, source, creation dates, mine,
     custom fields."""
 
@@ -81,24 +86,6 @@ class ClientFilterSet(django_filters.FilterSet):
 
     def search(self, term: str) -> Q:
         raise NotImplementedError
-
-    @property
-    def active_count(self) -> int:
-        """How many filters besides the quick search hold a value (the collapsed bar shows it)."""
-        if not self.is_bound or not self.form.is_valid():
-            return 0
-        return sum(
-            1 for key, value in self.form.cleaned_data.items() if key != "q" and not _empty(value)
-        )
-
-
-def _empty(value) -> bool:
-    if value is None or value is False or value == "":
-        return True
-    if isinstance(value, slice):
-        return value.start is None and value.stop is None
-    # Lists and querysets of a multiple choice (an empty queryset is ``.none()``: no query).
-    return hasattr(value, "__len__") and len(value) == 0
 
 
 class ContactFilterSet(ClientFilterSet):

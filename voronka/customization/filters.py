@@ -1,5 +1,6 @@
-"""The filter of one custom field, the same for every entity's filterset (leads, deals,
-contacts, companies): built from the field's definition, read from the ``custom_fields`` JSON.
+"""What every entity's filterset (leads, deals, contacts, companies) shares: the filter of
+one custom field, built from the field's definition and read from the ``custom_fields`` JSON;
+the date-range and toggle widgets; and the count of filters in use.
 """
 
 from datetime import timedelta
@@ -35,6 +36,31 @@ class DateRangeWidget(django_filters.widgets.SuffixedMultiWidget):
         if value:
             return [value.start, value.stop]
         return [None, None]
+
+
+def is_empty_filter_value(value) -> bool:
+    """No value: nothing typed, an open range, an unticked box, no option chosen."""
+    if value is None or value is False or value == "":
+        return True
+    if isinstance(value, slice):
+        return value.start is None and value.stop is None
+    # Lists and querysets of a multiple choice (an empty queryset is ``.none()``: no query).
+    return hasattr(value, "__len__") and len(value) == 0
+
+
+class ActiveFiltersMixin:
+    """``active_count`` for a FilterSet whose quick search is ``q``."""
+
+    @property
+    def active_count(self) -> int:
+        """How many filters besides the quick search hold a value (the collapsed bar shows it)."""
+        if not self.is_bound or not self.form.is_valid():
+            return 0
+        return sum(
+            1
+            for key, value in self.form.cleaned_data.items()
+            if key != "q" and not is_empty_filter_value(value)
+        )
 
 
 class Toggle(forms.CheckboxInput):

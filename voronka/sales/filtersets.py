@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy as _
 from voronka.contacts.models import Communication, CommunicationKind, Company, Contact
 from voronka.contacts.services.communications import normalize_communication
 from voronka.core.normalization import digits_only
-from voronka.customization.filters import DateRangeWidget, Toggle, custom_field_filter
+from voronka.customization.filters import (
+    ActiveFiltersMixin,
+    DateRangeWidget,
+    Toggle,
+    custom_field_filter,
+    is_empty_filter_value,
+)
 from voronka.customization.models import CustomField, EntityType, Source
 from voronka.sales.models import Deal, DealContact, Lead, Pipeline, PipelineEntity, Stage
 from voronka.timeline.models import Activity
@@ -119,7 +125,7 @@ def overdue_condition(model) -> Q:
     return Q(Exists(activities))
 
 
-class CardFilterSet(django_filters.FilterSet):
+class CardFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
     """What leads and deals are filtered by; ``pipeline`` narrows the stage choices."""
 
     entity: str = ""
@@ -208,26 +214,10 @@ class CardFilterSet(django_filters.FilterSet):
         if not self.is_bound:
             return False
         self.form.is_valid()
-        return any(not _empty(value) for value in getattr(self.form, "cleaned_data", {}).values())
-
-    @property
-    def active_count(self) -> int:
-        """How many filters besides the quick search hold a value (the collapsed bar shows it)."""
-        if not self.is_bound or not self.form.is_valid():
-            return 0
-        return sum(
-            1 for key, value in self.form.cleaned_data.items() if key != "q" and not _empty(value)
+        return any(
+            not is_empty_filter_value(value)
+            for value in getattr(self.form, "cleaned_data", {}).values()
         )
-
-
-def _empty(value) -> bool:
-    """No value: nothing typed, an open range, an unticked box, no option chosen."""
-    if value is None or value is False or value == "":
-        return True
-    if isinstance(value, slice):
-        return value.start is None and value.stop is None
-    # Lists and querysets of a multiple choice (an empty queryset is ``.none()``: no query).
-    return hasattr(value, "__len__") and len(value) == 0
 
 
 class LeadFilterSet(CardFilterSet):
