@@ -264,9 +264,16 @@ def can(user, action: str, target) -> bool:
     return _matches(user, rule, scope, obj, rights_of(user))
 
 
-def require(user, action: str, target) -> None:
-    """``can`` for services: raises ``PermissionDenied`` when the answer is no."""
-    if not can(user, action, target):
+def require(actor, action: str, target) -> None:
+    """``can`` for services: raises ``PermissionDenied`` when the answer is no.
+
+    ``actor=None`` is the system itself (robots, the demo generator, data migrations): it is
+    not checked. Every request path — web, REST, Bitrix24 API, import — passes its user, and an
+    anonymous visitor is an ``AnonymousUser``, never None.
+    """
+    if actor is None:
+        return
+    if not can(actor, action, target):
         raise PermissionDenied
 
 
@@ -327,8 +334,9 @@ def roles_requiring_two_factor(user) -> bool:
 
 
 def unchanged_fields_only(user, entity: str, changed: Iterable[str]) -> None:
-    """Raise ``PermissionDenied`` when ``changed`` touches a field read-only for the user."""
-    if set(changed) & readonly_fields(user, entity):
+    """Raise ``PermissionDenied`` when ``changed`` touches a field read-only for the user
+    (the system, ``user=None``, is not checked)."""
+    if user is not None and set(changed) & readonly_fields(user, entity):
         raise PermissionDenied
 
 

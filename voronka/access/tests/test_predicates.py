@@ -152,6 +152,15 @@ def test_can_checks_a_record_about_to_be_created(manager, other_manager, pipelin
         require(manager, Action.ADD, theirs)
 
 
+def test_require_lets_the_system_act_but_never_an_anonymous_visitor(pipeline):
+    from django.contrib.auth.models import AnonymousUser
+
+    deal = Deal(pipeline=pipeline, stage=pipeline.stages.first())
+    require(None, Action.DELETE, deal)
+    with pytest.raises(PermissionDenied):
+        require(AnonymousUser(), Action.READ, deal)
+
+
 def test_editable_by_uses_the_update_scope(manager, other_manager, pipeline):
     role_with(
         (Entity.DEAL, Action.READ, Scope.ALL),
