@@ -40,6 +40,8 @@ INSTALLED_APPS = [
     "voronka.sales",
     "voronka.timeline",
     "voronka.access",
+    "voronka.tasks",
+    "voronka.automation",
 ]
 
 MIDDLEWARE = [
