@@ -18,6 +18,8 @@ class EntryKind(models.TextChoices):
     LINKED = "linked", _("Linked")
     DELETED = "deleted", _("Moved to the recycle bin")
     RESTORED = "restored", _("Restored")
+    ROBOT = "robot", _("Robot")
+    TASK = "task", _("Task")
 
 
 class TimelineEntry(models.Model):

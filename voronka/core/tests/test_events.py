@@ -106,3 +106,26 @@ def test_events_are_immutable_and_timestamped():
     assert event.occurred_at.tzinfo is not None
     with pytest.raises(FrozenInstanceError):
         event.card_id = 2  # type: ignore[misc]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_in_transaction_handlers_run_at_once_and_their_failure_aborts_the_write(registry):
+    received = []
+
+    def refuse(event):
+        received.append(event.card_id)
+        raise Oops
+
+    def record(event):
+        received.append(event.card_id)
+
+    registry.subscribe(SomethingHappened, record, in_transaction=True)
+    with transaction.atomic():
+        registry.publish(SomethingHappened(actor_id=None, card_id=1))
+        assert received == [1]
+
+    registry.unsubscribe(SomethingHappened, record)
+    registry.subscribe(SomethingHappened, refuse, in_transaction=True)
+    with pytest.raises(Oops), transaction.atomic():
+        registry.publish(SomethingHappened(actor_id=None, card_id=2))
+    assert received == [1, 2]
