@@ -8,6 +8,8 @@ urlpatterns = [
     path("", include("voronka.staff.urls")),
     path("", include("voronka.timeline.urls")),
     path("", include("voronka.access.urls")),
+    path("", include("voronka.tasks.urls")),
+    path("", include("voronka.automation.urls")),
     path("settings/", include("voronka.customization.urls")),
     path("admin/", admin.site.urls),
 ]
