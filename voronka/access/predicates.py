@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from voronka.access.models import Action, Entity, FieldAccess, FieldRule, Role, Scope
 
@@ -27,6 +28,9 @@ class EntityRule:
     owner_fields: tuple[str, ...] = ()  # any of these being the user makes the record "own"
     department_field: str | None = None  # whose department decides "department" scopes
     pipeline_field: str | None = None
+    # Many-to-many relations to users whose members also hold the record as "own" (a task's
+    # co-executors and observers); read with an EXISTS subquery, so no row comes twice.
+    participants: tuple[str, ...] = ()
 
 
 ENTITIES: dict[str, EntityRule] = {
@@ -41,6 +45,12 @@ ENTITIES: dict[str, EntityRule] = {
     Entity.COMPANY: EntityRule("contacts.Company", ("responsible", "created_by"), "responsible"),
     # A catalogue without owners: any scope other than "none" opens all of it.
     Entity.PRODUCT: EntityRule("sales.Product"),
+    Entity.TASK: EntityRule(
+        "tasks.Task",
+        ("responsible", "created_by"),
+        "responsible",
+        participants=("co_executors", "observers"),
+    ),
 }
 
 
@@ -175,12 +185,43 @@ def _condition(user, rule: EntityRule, scope: int, rights: ResolvedRights | None
     condition = Q()
     for name in rule.owner_fields:
         condition |= Q(**{name: user.pk})
+    for name in rule.participants:
+        condition |= Q(_participant_exists(rule, name, user.pk))
     if scope >= Scope.DEPARTMENT and rule.department_field and rights is not None:
         department_ids, tree_ids = _departments(user, rights)
         ids = tree_ids if scope >= Scope.DEPARTMENT_TREE else department_ids
         if ids:
             condition |= Q(**{f"{rule.department_field}__department_id__in": sorted(ids)})
     return condition
+
+
+def _participant_exists(rule: EntityRule, name: str, user_id: int) -> Exists:
+    """EXISTS (a row of the ``name`` relation links the record to the user)."""
+    relation = apps.get_model(rule.model_label)._meta.get_field(name)
+    through = relation.remote_field.through
+    return Exists(
+        through.objects.filter(
+            **{
+                f"{relation.m2m_field_name()}_id": OuterRef("pk"),
+                f"{relation.m2m_reverse_field_name()}_id": user_id,
+            }
+        )
+    )
+
+
+def _is_participant(rule: EntityRule, obj: Model, user_id: int) -> bool:
+    """Whether the user is among the record's participants: from prefetched rows when the
+    caller loaded them, otherwise one query per relation."""
+    if obj.pk is None:
+        return False
+    prefetched = getattr(obj, "_prefetched_objects_cache", {})
+    for name in rule.participants:
+        if name in prefetched:
+            if any(member.pk == user_id for member in prefetched[name]):
+                return True
+        elif getattr(obj, name).filter(pk=user_id).exists():
+            return True
+    return False
 
 
 def visible_to(user, queryset: QuerySet, *, action: str = Action.READ) -> QuerySet:
@@ -231,8 +272,9 @@ def _matches(user, rule: EntityRule, scope: int, obj: Model, rights: ResolvedRig
         department_ids, tree_ids = _departments(user, rights)
         ids = tree_ids if scope >= Scope.DEPARTMENT_TREE else department_ids
         owner = getattr(obj, rule.department_field, None)
-        return owner is not None and owner.department_id in ids
-    return False
+        if owner is not None and owner.department_id in ids:
+            return True
+    return bool(rule.participants) and _is_participant(rule, obj, user.pk)
 
 
 def can(user, action: str, target) -> bool:
