@@ -6,3 +6,9 @@ class AutomationConfig(AppConfig):
     name = "voronka.automation"
     label = "automation"
     verbose_name = _("Automation")
+
+    def ready(self) -> None:
+        from voronka.automation import handlers
+        from voronka.automation.actions import builtin  # noqa: F401 - registers the actions
+
+        handlers.connect()

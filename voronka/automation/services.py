@@ -1,0 +1,468 @@
+"""Robots and their runs: setting robots up, creating runs when a card enters a stage and
+cancelling them when it leaves, claiming due runs under a lease and executing them.
+
+Runs are created by in-transaction event handlers, so a stage change and its runs commit
+together. A worker claims due runs (``claim_due_runs``) and executes each in one transaction
+(``execute_run``): the card and the run are locked in that order — the order a stage move takes
+them — so a worker and a person moving the card never deadlock.
+"""
+
+import contextvars
+import datetime
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.automation import conditions, timing
+from voronka.automation.actions import ActionSkipped, get_action, validate_params
+from voronka.automation.conf import setting
+from voronka.automation.fields import entity_of_model
+from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunStatus
+from voronka.customization.validation import definitions_for
+from voronka.sales.models import Deal, Lead, Pipeline
+from voronka.timeline.models import EntryKind
+from voronka.timeline.services import entry_add
+
+logger = logging.getLogger(__name__)
+
+# The run being executed in this thread: runs created by its action are one step deeper, and a
+# stage move made by its action does not cancel it.
+_current_run: contextvars.ContextVar[RobotRun | None] = contextvars.ContextVar(
+    "automation_current_run", default=None
+)
+# Set while a worker drains runs: it picks new immediate runs up itself, no need to kick one.
+_draining: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "automation_draining", default=False
+)
+
+ROBOT_FIELDS = (
+    "pipeline",
+    "stage",
+    "sort",
+    "name",
+    "action",
+    "params",
+    "condition",
+    "timing",
+    "is_active",
+)
+
+
+# --- Robots ------------------------------------------------------------------------------------
+
+
+def _card_model(pipeline: Pipeline) -> type[models.Model]:
+    return Lead if pipeline.entity == "lead" else Deal
+
+
+def robot_clean(robot: Robot) -> None:
+    """Every problem of a robot in one ValidationError: the stage of another pipeline, an
+    unknown action, bad parameters, condition or timing."""
+    errors: dict[str, list[str]] = {}
+    try:
+        robot.full_clean(exclude=["params", "condition", "timing", "state"])
+    except ValidationError as error:
+        errors.update(error.message_dict)
+    if robot.pipeline_id and robot.stage_id and robot.stage.pipeline_id != robot.pipeline_id:
+        errors.setdefault("stage", []).append(_("Choose a stage of the robot's pipeline."))
+    if robot.pipeline_id:
+        model = _card_model(robot.pipeline)
+        definitions = definitions_for(entity_of_model(model))
+        action = get_action(robot.action)
+        if action is None:
+            errors.setdefault("action", []).append(_("Unknown action."))
+        else:
+            try:
+                validate_params(action, robot, robot.params)
+            except ValidationError as error:
+                errors.setdefault("params", []).extend(_flatten(error))
+        for name, check in (
+            ("condition", conditions.validate_condition),
+            ("timing", timing.validate_timing),
+        ):
+            try:
+                check(model, getattr(robot, name), definitions)
+            except ValidationError as error:
+                errors.setdefault(name, []).extend(error.messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _flatten(error: ValidationError) -> list[str]:
+    if hasattr(error, "error_dict"):
+        return [
+            f"{name}: {message}"
+            for name, messages in error.message_dict.items()
+            for message in messages
+        ]
+    return list(error.messages)
+
+
+@transaction.atomic
+def robot_create(*, actor, data: dict[str, Any]) -> Robot:
+    robot = Robot(**{key: value for key, value in data.items() if key in ROBOT_FIELDS})
+    if robot.stage_id and not robot.pipeline_id:
+        robot.pipeline = robot.stage.pipeline
+    robot_clean(robot)
+    robot.save()
+    return robot
+
+
+@transaction.atomic
+def robot_update(*, actor, robot: Robot, data: dict[str, Any]) -> Robot:
+    """Change a robot. Moved to another stage or switched off, its open runs are cancelled."""
+    robot = Robot.objects.select_for_update().get(pk=robot.pk)
+    old_stage_id = robot.stage_id
+    for key, value in data.items():
+        if key in ROBOT_FIELDS:
+            setattr(robot, key, value)
+    robot_clean(robot)
+    robot.save()
+    if robot.stage_id != old_stage_id or not robot.is_active:
+        _cancel(
+            RobotRun.objects.filter(robot=robot, status__in=OPEN_STATUSES),
+            _("The robot was changed or switched off."),
+        )
+    return robot
+
+
+# --- Runs: created on entering a stage, cancelled on leaving -----------------------------------
+
+
+def _cancel(runs: models.QuerySet, reason: str, *, exclude: int | None = None) -> int:
+    if exclude is not None:
+        runs = runs.exclude(pk=exclude)
+    now = timezone.now()
+    return runs.update(
+        status=RunStatus.CANCELLED,
+        finished_at=now,
+        lease_owner="",
+        lease_until=None,
+        outcome=reason,
+        trace={"cancelled": reason},
+    )
+
+
+def runs_create(*, model: type[models.Model], card_id: int, stage_id: int) -> list[RobotRun]:
+    """The runs of the active robots of ``stage_id`` for a card that has just entered it."""
+    robots = list(Robot.objects.filter(stage_id=stage_id, is_active=True).order_by("sort", "pk"))
+    if not robots:
+        return []
+    now = timezone.now()
+    card = None
+    definitions = None
+    if any((robot.timing or {}).get("type") == "at_field" for robot in robots):
+        card = model.all_objects.get(pk=card_id)
+        definitions = definitions_for(entity_of_model(model))
+    parent = _current_run.get()
+    depth = parent.depth + 1 if parent is not None else 0
+    card_type = ContentType.objects.get_for_model(model)
+    runs = []
+    for robot in robots:
+        due, note = timing.due_at(card, robot.timing, now=now, definitions=definitions)
+        run = RobotRun(
+            robot=robot,
+            card_type=card_type,
+            card_id=card_id,
+            stage_id=stage_id,
+            due_at=due,
+            depth=depth,
+            created_at=now,
+            trace={"timing": note},
+        )
+        if depth > setting("AUTOMATION_MAX_CHAIN_DEPTH"):
+            reason = _("Stopped: %(n)s robots in a row moved this card; is there a loop?") % {
+                "n": depth
+            }
+            run.status = RunStatus.SKIPPED
+            run.finished_at = now
+            run.outcome = reason
+            run.trace = {**run.trace, "skipped": reason}
+        runs.append(run)
+    RobotRun.objects.bulk_create(runs)
+    if any(run.status == RunStatus.PLANNED and run.due_at <= now for run in runs):
+        _kick_workers()
+    return runs
+
+
+def _kick_workers() -> None:
+    """Ask a worker to drain due runs as soon as the transaction commits."""
+    if _draining.get():
+        return
+
+    def kick() -> None:
+        from voronka.automation.tasks import run_due
+
+        try:
+            run_due.delay()
+        except Exception:  # a broker hiccup must not fail the change; beat catches up
+            logger.warning("Could not enqueue automation.run_due; beat picks it up", exc_info=True)
+
+    transaction.on_commit(kick)
+
+
+def runs_cancel_on_leave(*, model: type[models.Model], card_id: int, stage_id: int) -> int:
+    """Cancel the runs not yet done for the stage a card has left."""
+    current = _current_run.get()
+    return _cancel(
+        RobotRun.objects.filter(
+            card_type=ContentType.objects.get_for_model(model),
+            card_id=card_id,
+            stage_id=stage_id,
+            status__in=OPEN_STATUSES,
+        ),
+        _("The card left the stage."),
+        exclude=current.pk if current is not None else None,
+    )
+
+
+# --- Claiming and executing ---------------------------------------------------------------------
+
+
+def _skip_locked() -> dict[str, bool]:
+    # SQLite has one writer at a time; the claim's transaction is that writer, so no lock hints.
+    if connection.features.has_select_for_update_skip_locked:
+        return {"skip_locked": True}
+    return {}
+
+
+def claim_due_runs(
+    *,
+    worker_id: str,
+    limit: int | None = None,
+    lease_seconds: int | None = None,
+    now: datetime.datetime | None = None,
+) -> list[int]:
+    """Claim up to ``limit`` runs for ``worker_id``: planned runs that are due and running runs
+    whose lease has expired (their worker stopped). Rows another worker is claiming at the same
+    moment are skipped, never waited for or taken twice. Returns the claimed run ids."""
+    limit = limit or setting("AUTOMATION_BATCH_SIZE")
+    lease_seconds = lease_seconds or setting("AUTOMATION_LEASE_SECONDS")
+    now = now or timezone.now()
+    with transaction.atomic():
+        expired = list(
+            RobotRun.objects.select_for_update(**_skip_locked())
+            .filter(status=RunStatus.RUNNING, lease_until__lt=now)
+            .order_by("lease_until", "pk")
+            .values_list("pk", "attempts")[:limit]
+        )
+        worn_out = [
+            pk for pk, attempts in expired if attempts >= setting("AUTOMATION_MAX_ATTEMPTS")
+        ]
+        if worn_out:
+            reason = _("Failed: the worker stopped during each of %(n)s attempts.") % {
+                "n": setting("AUTOMATION_MAX_ATTEMPTS")
+            }
+            RobotRun.objects.filter(pk__in=worn_out).update(
+                status=RunStatus.FAILED,
+                finished_at=now,
+                lease_owner="",
+                lease_until=None,
+                outcome=reason,
+                trace={"error": reason},
+            )
+        ids = [pk for pk, _attempts in expired if pk not in worn_out]
+        if len(ids) < limit:
+            ids += list(
+                RobotRun.objects.select_for_update(**_skip_locked())
+                .filter(status=RunStatus.PLANNED, due_at__lte=now)
+                .order_by("due_at", "pk")
+                .values_list("pk", flat=True)[: limit - len(ids)]
+            )
+        if ids:
+            RobotRun.objects.filter(pk__in=ids).update(
+                status=RunStatus.RUNNING,
+                lease_owner=worker_id,
+                lease_until=now + datetime.timedelta(seconds=lease_seconds),
+                started_at=now,
+                attempts=F("attempts") + 1,
+            )
+    return ids
+
+
+@dataclass
+class Result:
+    run_id: int
+    status: str
+    outcome: str = ""
+
+
+def execute_run(
+    run_id: int, worker_id: str, *, now: datetime.datetime | None = None
+) -> Result | None:
+    """Execute a run claimed by ``worker_id``; None when it is no longer this worker's (another
+    worker took it over after the lease expired, or the card left the stage)."""
+    peek = (
+        RobotRun.objects.filter(pk=run_id)
+        .values("card_type_id", "card_id", "status", "lease_owner")
+        .first()
+    )
+    if peek is None or peek["status"] != RunStatus.RUNNING or peek["lease_owner"] != worker_id:
+        return None
+    model = ContentType.objects.get_for_id(peek["card_type_id"]).model_class()
+    try:
+        with transaction.atomic():
+            card = model.all_objects.select_for_update().filter(pk=peek["card_id"]).first()
+            run = (
+                RobotRun.objects.select_for_update()
+                .select_related("robot", "robot__pipeline", "stage")
+                .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
+                .first()
+            )
+            if run is None:
+                return None
+            return _execute_locked(run, card, now=now or timezone.now())
+    except Exception as error:  # the runner's boundary: no failure may lose a run
+        logger.exception("Robot run %s failed", run_id)
+        return _retry_or_fail(run_id, worker_id, error, now=now or timezone.now())
+
+
+def _execute_locked(run: RobotRun, card, *, now) -> Result:
+    trace: dict[str, Any] = dict(run.trace or {})
+    robot = run.robot
+    if card is None or getattr(card, "is_deleted", False):
+        return _finish(run, None, RunStatus.SKIPPED, _("The card was deleted."), trace, now)
+    if card.stage_id != run.stage_id:
+        return _finish(
+            run, card, RunStatus.SKIPPED, _("The card is no longer in the stage."), trace, now
+        )
+    if not robot.is_active:
+        return _finish(run, card, RunStatus.SKIPPED, _("The robot is switched off."), trace, now)
+    action = get_action(robot.action)
+    if action is None:
+        return _finish(
+            run,
+            card,
+            RunStatus.FAILED,
+            _("Unknown action “%(code)s”.") % {"code": robot.action},
+            trace,
+            now,
+        )
+    definitions = definitions_for(entity_of_model(type(card)))
+    held, condition_trace = conditions.evaluate(card, robot.condition, definitions)
+    trace["condition"] = condition_trace
+    if not held:
+        return _finish(
+            run,
+            card,
+            RunStatus.SKIPPED,
+            _("Condition not met: %(why)s") % {"why": condition_trace["text"]},
+            trace,
+            now,
+        )
+    token = _current_run.set(run)
+    try:
+        with transaction.atomic():
+            outcome = action.perform(run, card, robot.params or {})
+    except ActionSkipped as skipped:
+        return _finish(run, card, RunStatus.SKIPPED, str(skipped), trace, now)
+    except ValidationError as error:
+        # The card or the parameters refuse the action (a required field is empty…): trying
+        # again would fail the same way.
+        trace["error"] = _flatten(error)
+        return _finish(
+            run,
+            card,
+            RunStatus.FAILED,
+            _("Refused: %(why)s") % {"why": "; ".join(trace["error"])},
+            trace,
+            now,
+        )
+    finally:
+        _current_run.reset(token)
+    trace["action"] = outcome.details
+    return _finish(run, card, RunStatus.DONE, outcome.text, trace, now)
+
+
+def _finish(run: RobotRun, card, status: str, outcome: str, trace: dict, now) -> Result:
+    run.status = status
+    run.outcome = outcome
+    run.trace = trace
+    run.finished_at = now
+    run.lease_owner = ""
+    run.lease_until = None
+    run.save(
+        update_fields=["status", "outcome", "trace", "finished_at", "lease_owner", "lease_until"]
+    )
+    if card is not None:
+        entry_add(
+            actor=None,
+            card=card,
+            kind=EntryKind.ROBOT,
+            text=f"{run.robot.name}: {outcome}",
+            payload={
+                "robot_run_id": run.pk,
+                "robot_id": run.robot_id,
+                "robot": run.robot.name,
+                "status": status,
+                "why": (trace.get("condition") or {}).get("text", ""),
+            },
+        )
+    return Result(run.pk, status, outcome)
+
+
+def _retry_or_fail(run_id: int, worker_id: str, error: Exception, *, now) -> Result | None:
+    with transaction.atomic():
+        run = (
+            RobotRun.objects.select_for_update()
+            .select_related("robot")
+            .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
+            .first()
+        )
+        if run is None:
+            return None
+        message = f"{type(error).__name__}: {error}"
+        errors = [*(run.trace or {}).get("errors", []), {"attempt": run.attempts, "error": message}]
+        trace = {**(run.trace or {}), "errors": errors}
+        if run.attempts >= setting("AUTOMATION_MAX_ATTEMPTS"):
+            card = run.card_type.model_class().all_objects.filter(pk=run.card_id).first()
+            outcome = _("Failed after %(n)s attempts: %(error)s") % {
+                "n": run.attempts,
+                "error": message,
+            }
+            return _finish(run, card, RunStatus.FAILED, outcome, trace, now)
+        delays = setting("AUTOMATION_RETRY_DELAYS")
+        delay = delays[min(run.attempts, len(delays)) - 1]
+        RobotRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.PLANNED,
+            due_at=now + datetime.timedelta(seconds=delay),
+            lease_owner="",
+            lease_until=None,
+            outcome=_("Attempt %(n)s failed, trying again in %(s)s s: %(error)s")
+            % {"n": run.attempts, "s": delay, "error": message},
+            trace=trace,
+        )
+        return Result(run.pk, RunStatus.PLANNED, message)
+
+
+def run_due_runs(
+    *,
+    worker_id: str,
+    batch: int | None = None,
+    lease_seconds: int | None = None,
+    max_seconds: float | None = None,
+) -> int:
+    """Claim and execute due runs batch after batch until none is due (or ``max_seconds``
+    pass). Returns how many runs were executed."""
+    started = timezone.now()
+    done = 0
+    token = _draining.set(True)
+    try:
+        while True:
+            ids = claim_due_runs(worker_id=worker_id, limit=batch, lease_seconds=lease_seconds)
+            if not ids:
+                return done
+            for run_id in ids:
+                if execute_run(run_id, worker_id) is not None:
+                    done += 1
+            if max_seconds is not None and (timezone.now() - started).total_seconds() > max_seconds:
+                return done
+    finally:
+        _draining.reset(token)
