@@ -27,7 +27,7 @@ from voronka.access.models import (
     TokenKind,
     TokenScope,
 )
-from voronka.access.predicates import forget_rights
+from voronka.access.predicates import forget_rights, require
 
 TOKEN_PREFIX = "vrn"
 TOKEN_LAST_USED_PRECISION = timedelta(minutes=1)
@@ -103,6 +103,7 @@ def role_create(
     requires_two_factor: bool = False,
     request=None,
 ) -> Role:
+    require(actor, Action.ADD, Entity.SETTINGS)
     from django.utils.text import slugify
 
     code = code or slugify(name, allow_unicode=False) or f"role-{secrets.token_hex(4)}"
@@ -123,6 +124,7 @@ def role_create(
 
 
 def role_update(*, actor, role: Role, request=None, **changes) -> Role:
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     allowed = {"name", "description", "requires_two_factor", "is_default"}
     unknown = set(changes) - allowed
     if unknown:
@@ -153,6 +155,7 @@ def role_update(*, actor, role: Role, request=None, **changes) -> Role:
 
 
 def role_delete(*, actor, role: Role, request=None) -> None:
+    require(actor, Action.DELETE, Entity.SETTINGS)
     if role.is_system:
         raise ValidationError({"role": [_("A system role cannot be deleted.")]})
     with transaction.atomic():
@@ -177,6 +180,7 @@ def role_set_scope(
     request=None,
 ) -> Permission:
     """Set one cell of the role's matrix (for deals optionally for one pipeline)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     errors: dict[str, list[str]] = {}
     if entity not in Entity.values:
         errors["entity"] = [_("Unknown entity.")]
@@ -212,7 +216,32 @@ def role_set_scope(
     return permission
 
 
+def role_pipeline_rights_remove(*, actor, role: Role, pipeline, request=None) -> int:
+    """Drop the role's own deal rights in ``pipeline``: its general deal row applies there
+    again. Returns how many cells were removed."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
+    with transaction.atomic():
+        rows = Permission.objects.filter(role=role, entity=Entity.DEAL, pipeline=pipeline)
+        before = dict(rows.values_list("action", "scope"))
+        removed, _details = rows.delete()
+        if removed:
+            audit_record(
+                action="permission.pipeline_remove",
+                actor=actor,
+                request=request,
+                obj=role,
+                details={
+                    "entity": Entity.DEAL,
+                    "pipeline": pipeline.pk,
+                    "pipeline_name": pipeline.name,
+                    "from": before,
+                },
+            )
+    return removed
+
+
 def role_assign(*, actor, role: Role, user, request=None) -> None:
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     with transaction.atomic():
         if role.members.filter(pk=user.pk).exists():
             return
@@ -228,6 +257,7 @@ def role_assign(*, actor, role: Role, user, request=None) -> None:
 
 
 def role_unassign(*, actor, role: Role, user, request=None) -> None:
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     with transaction.atomic():
         if not role.members.filter(pk=user.pk).exists():
             return
@@ -246,6 +276,7 @@ def field_rule_set(
     *, actor, role: Role, entity: str, field: str, access: str | None, request=None
 ) -> FieldRule | None:
     """Make ``field`` hidden or read-only for the role; ``access=None`` lifts the rule."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     errors: dict[str, list[str]] = {}
     if entity not in Entity.values:
         errors["entity"] = [_("Unknown entity.")]

@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import require
 from voronka.core.inputs import check_editable, model_errors, prepare_values
 from voronka.customization.models import ENTITY_MODELS, CustomField, FieldType, Source
 from voronka.customization.validation import _clean_value, is_empty
@@ -49,6 +51,7 @@ def _write(instance, data: dict[str, Any], *, creating: bool) -> list[str]:
 
 @transaction.atomic
 def source_create(*, actor, data: dict[str, Any]) -> Source:
+    require(actor, Action.ADD, Entity.SETTINGS)
     check_editable(data, SOURCE_FIELDS)
     source = Source()
     _write(source, data, creating=True)
@@ -58,6 +61,7 @@ def source_create(*, actor, data: dict[str, Any]) -> Source:
 @transaction.atomic
 def source_update(*, actor, source: Source, data: dict[str, Any]) -> Source:
     """Rename, re-sort or retire a source; its code stays, cards and forms refer to it."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, SOURCE_UPDATE_FIELDS)
     source = Source.objects.select_for_update().get(pk=source.pk)
     fields = _write(source, data, creating=False)
@@ -211,6 +215,7 @@ def custom_field_create(*, actor, data: dict[str, Any]) -> CustomField:
     ``options`` (list types) are labels, one per line; ``default`` is a value of the field's
     type kept in ``settings["default"]`` for forms to offer.
     """
+    require(actor, Action.ADD, Entity.SETTINGS)
     check_editable(data, CUSTOM_FIELD_FIELDS)
     definition = CustomField()
     _apply_custom_field(definition, data, creating=True)
@@ -222,6 +227,7 @@ def custom_field_create(*, actor, data: dict[str, Any]) -> CustomField:
 def custom_field_update(*, actor, definition: CustomField, data: dict[str, Any]) -> CustomField:
     """Change a field's label, options, flags or sort; the type only while no card has a
     value (stored values would stop making sense)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, CUSTOM_FIELD_UPDATE_FIELDS)
     definition = CustomField.objects.select_for_update().get(pk=definition.pk)
     fields = _apply_custom_field(definition, data, creating=False)

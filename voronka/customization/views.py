@@ -13,7 +13,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_htmx.http import trigger_client_event
 
-from voronka.core.permissions import AdministratorRequiredMixin
+from voronka.core.permissions import RightRequiredMixin
 from voronka.customization import selectors
 from voronka.customization.forms import CustomFieldForm, SourceForm
 from voronka.customization.models import EntityType
@@ -61,8 +61,11 @@ def refused_response(error: ValidationError, *, refresh: bool = False) -> HttpRe
     return response
 
 
-class SettingsPageView(AdministratorRequiredMixin, TemplateView):
-    """A settings page; an htmx request (search, paging, a save elsewhere) gets only its list."""
+class SettingsPageView(RightRequiredMixin, TemplateView):
+    """A settings page; an htmx request (search, paging, a save elsewhere) gets only its list.
+    Opening it needs the right to read the settings (or ``permission_entity``)."""
+
+    permission_action = "read"
 
     partial_template_name: str = ""
 
@@ -85,12 +88,15 @@ class SettingsPageView(AdministratorRequiredMixin, TemplateView):
         return response
 
 
-class SettingsFormView(AdministratorRequiredMixin, View):
+class SettingsFormView(RightRequiredMixin, View):
     """A form in a dialog: GET shows it, POST hands the cleaned data to a service.
 
     Problems come back in the dialog with status 422, each under its field; success closes the
-    dialog and re-renders the list behind it.
+    dialog and re-renders the list behind it. Both need the right to change the settings
+    (``permission_action``: "update", or "add" for a form that creates).
     """
+
+    permission_action = "update"
 
     form_class: type[forms.BaseForm]
     template_name = "customization/partials/_form_dialog.html"
@@ -150,10 +156,11 @@ def get_or_404(queryset, pk):
 # ---- The hub ---------------------------------------------------------------------------------
 
 
-class SettingsIndexView(AdministratorRequiredMixin, TemplateView):
+class SettingsIndexView(RightRequiredMixin, TemplateView):
     """Every settings page, grouped the way an administrator thinks of them."""
 
     template_name = "customization/settings_index.html"
+    permission_action = "read"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -213,6 +220,21 @@ class SettingsIndexView(AdministratorRequiredMixin, TemplateView):
                     ),
                 ],
             ),
+            (
+                _("Access"),
+                [
+                    (
+                        reverse("access:role_list"),
+                        _("Roles and rights"),
+                        _("Who sees and changes which cards and fields."),
+                    ),
+                    (
+                        reverse("access:audit_log"),
+                        _("Audit log"),
+                        _("Sign-ins, changes of rights, deletions: who, when, from where."),
+                    ),
+                ],
+            ),
         ]
         return context
 
@@ -231,6 +253,7 @@ class SourceListView(SettingsPageView):
 
 
 class SourceCreateView(SettingsFormView):
+    permission_action = "add"
     form_class = SourceForm
     title = gettext_lazy("New source")
     success_message = gettext_lazy("The source is added.")
@@ -283,6 +306,7 @@ class CustomFieldListView(SettingsPageView):
 
 
 class CustomFieldCreateView(SettingsFormView):
+    permission_action = "add"
     form_class = CustomFieldForm
     title = gettext_lazy("New custom field")
     success_message = gettext_lazy("The field is added.")
@@ -297,6 +321,7 @@ class CustomFieldCreateView(SettingsFormView):
 
 
 class CustomFieldUpdateView(CustomFieldCreateView):
+    permission_action = "update"
     success_message = gettext_lazy("The field is saved.")
 
     def get_object(self):

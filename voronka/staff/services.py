@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import require
 from voronka.core.inputs import check_active, check_editable, model_errors, prepare_values
 from voronka.core.normalization import normalize_email, normalize_phone
 from voronka.staff.models import Absence, Department, User
@@ -18,6 +20,7 @@ from voronka.staff.selectors import department_descendant_ids
 def department_create(
     *, actor: User | None, name: str, parent: Department | None = None, head: User | None = None
 ) -> Department:
+    require(actor, Action.ADD, Entity.SETTINGS)
     department = Department(name=name, parent=parent, head=head)
     department.full_clean()
     department.save()
@@ -29,6 +32,7 @@ def department_set_parent(
     *, actor: User | None, department: Department, parent: Department | None
 ) -> Department:
     """Move a department in the tree; a department cannot end up below itself."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     if parent is not None and parent.pk in department_descendant_ids(department.pk):
         raise ValidationError(
             {"parent": _("A department cannot be placed inside itself or its sub-department.")}
@@ -49,6 +53,7 @@ def absence_create(
     comment: str = "",
 ) -> Absence:
     """Record an absence; overlapping absences of one employee are refused."""
+    require(actor, Action.ADD, Entity.SETTINGS)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The absence cannot end before it starts.")})
     # Lock the employee so two simultaneous requests cannot both pass the overlap check.
@@ -141,6 +146,7 @@ def _apply_employee(employee: User, data: dict, errors: dict[str, list[str]]) ->
 def employee_create(*, actor: User | None, data: dict, password: str) -> User:
     """Add an employee who signs in with ``username`` and ``password`` (checked by the
     password rules); the employee changes the password later themselves."""
+    require(actor, Action.ADD, Entity.SETTINGS)
 
     check_editable(data, EMPLOYEE_FIELDS)
     errors: dict[str, list[str]] = {}
@@ -166,6 +172,7 @@ def employee_create(*, actor: User | None, data: dict, password: str) -> User:
 @transaction.atomic
 def employee_update(*, actor: User | None, employee: User, data: dict) -> User:
     """Change an employee's card; the login stays (others know them by it)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
 
     check_editable(data, EMPLOYEE_UPDATE_FIELDS)
     employee = User.objects.select_for_update().get(pk=employee.pk)
@@ -187,6 +194,7 @@ def employee_update(*, actor: User | None, employee: User, data: dict) -> User:
 def employee_set_active(*, actor: User | None, employee: User, active: bool) -> User:
     """Let an employee sign in again, or stop them (never deleted: their cards, history and
     time stay theirs)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     if not active and actor is not None and employee.pk == actor.pk:
         raise ValidationError({"is_active": _("You cannot deactivate yourself.")})
     employee = User.objects.select_for_update().get(pk=employee.pk)
@@ -200,6 +208,7 @@ def employee_set_active(*, actor: User | None, employee: User, active: bool) -> 
 def department_update(*, actor: User | None, department: Department, data: dict) -> Department:
     """Rename a department, move it in the tree (never below itself), re-sort it or appoint
     its head (an active employee)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, DEPARTMENT_UPDATE_FIELDS)
     department = Department.objects.select_for_update().get(pk=department.pk)
     errors: dict[str, list[str]] = {}
@@ -225,4 +234,5 @@ def department_update(*, actor: User | None, department: Department, data: dict)
 @transaction.atomic
 def absence_delete(*, actor: User | None, absence: Absence) -> None:
     """Remove an absence entered by mistake or cancelled."""
+    require(actor, Action.DELETE, Entity.SETTINGS)
     Absence.objects.filter(pk=absence.pk).delete()

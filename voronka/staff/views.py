@@ -13,7 +13,7 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
-from voronka.core.permissions import AdministratorRequiredMixin
+from voronka.core.permissions import RightRequiredMixin
 from voronka.customization.views import (
     SettingsFormView,
     SettingsPageView,
@@ -102,6 +102,7 @@ class EmployeeFormMixin:
 
 
 class EmployeeCreateView(EmployeeFormMixin, SettingsFormView):
+    permission_action = "add"
     title = gettext_lazy("New employee")
     success_message = gettext_lazy("The employee is added.")
 
@@ -134,8 +135,10 @@ class EmployeeUpdateView(EmployeeFormMixin, SettingsFormView):
         )
 
 
-class EmployeeSetActiveView(AdministratorRequiredMixin, View):
+class EmployeeSetActiveView(RightRequiredMixin, View):
     """Deactivate an employee (``active=0``) or let them back (``active=1``)."""
+
+    permission_action = "update"
 
     def post(self, request, pk):
         employee = get_or_404(selectors.employee_settings_list(user=request.user, active=""), pk)
@@ -151,9 +154,11 @@ class EmployeeSetActiveView(AdministratorRequiredMixin, View):
         return saved_response(message, close=False)
 
 
-class EmployeeOptionsView(AdministratorRequiredMixin, View):
+class EmployeeOptionsView(RightRequiredMixin, View):
     """Working employees whose name, login or position contains ``q``, as ``<option>``s for
     an employee picker; at most a screenful, so the staff list is never sent whole."""
+
+    permission_action = "read"
 
     limit = 20
 
@@ -190,6 +195,7 @@ class DepartmentFormMixin:
 
 
 class DepartmentCreateView(DepartmentFormMixin, SettingsFormView):
+    permission_action = "add"
     title = gettext_lazy("New department")
     success_message = gettext_lazy("The department is added.")
 
@@ -232,6 +238,7 @@ class AbsenceListView(SettingsPageView):
 
 
 class AbsenceCreateView(SettingsFormView):
+    permission_action = "add"
     form_class = AbsenceForm
     title = gettext_lazy("New absence")
     success_message = gettext_lazy("The absence is recorded.")
@@ -244,7 +251,9 @@ class AbsenceCreateView(SettingsFormView):
         return absence_create(actor=self.request.user, **form.cleaned_data)
 
 
-class AbsenceDeleteView(AdministratorRequiredMixin, View):
+class AbsenceDeleteView(RightRequiredMixin, View):
+    permission_action = "delete"
+
     def post(self, request, pk):
         absence = get_or_404(
             selectors.absence_settings_list(user=request.user, on=timezone.localdate()), pk

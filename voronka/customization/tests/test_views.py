@@ -6,6 +6,8 @@ import re
 import pytest
 from django.urls import reverse
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.customization.models import CustomField, Source
 from voronka.customization.services import custom_field_create
 from voronka.sales.tests.factories import LeadFactory, SourceFactory
@@ -80,12 +82,43 @@ def test_the_hub_links_every_settings_page(admin_client, django_assert_num_queri
     assert "settings.css" in html
 
 
-def test_a_staff_member_who_is_not_superuser_is_an_administrator(client, manager):
+def test_the_settings_open_with_the_right_to_read_them(client, manager):
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    client.force_login(manager)
+
+    assert client.get(reverse("customization:settings_index")).status_code == 200
+    assert client.get(reverse("customization:settings_sources")).status_code == 200
+    # Reading is not changing: the forms answer 403, and nothing is saved.
+    assert client.get(reverse("customization:settings_source_create")).status_code == 403
+    response = client.post(
+        reverse("customization:settings_source_create"), {"code": "site", "name": "Сайт"}
+    )
+    assert response.status_code == 403
+    assert not Source.objects.exists()
+
+
+def test_the_staff_flag_alone_no_longer_opens_the_settings(client, manager):
     manager.is_staff = True
     manager.save(update_fields=["is_staff"])
     client.force_login(manager)
 
-    assert client.get(reverse("customization:settings_index")).status_code == 200
+    assert client.get(reverse("customization:settings_index")).status_code == 403
+
+
+def test_the_settings_services_check_the_rights(manager):
+    from django.core.exceptions import PermissionDenied
+
+    from voronka.customization.services import source_create
+
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    with pytest.raises(PermissionDenied):
+        source_create(actor=manager, data={"code": "site", "name": "Сайт"})
+    with pytest.raises(PermissionDenied):
+        custom_field_create(
+            actor=manager,
+            data={"entity": "lead", "code": "x", "label": "X", "field_type": "string"},
+        )
+    assert not Source.objects.exists()
 
 
 # ---- Sources ---------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import require
 from voronka.core.inputs import check_editable, model_errors, prepare_values
 from voronka.sales.models import LossReason, Pipeline, Product, ProductSection
 
@@ -53,6 +55,7 @@ def _save(instance, fields: list[str]) -> None:
 def pipeline_update(*, actor, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
     """Rename or re-sort a pipeline, or make it the default one of its entity (the mark moves
     from the previous default). A default pipeline loses the mark only to another one."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, PIPELINE_UPDATE_FIELDS)
     pipeline = Pipeline.objects.select_for_update().get(pk=pipeline.pk)
     errors: dict[str, list[str]] = {}
@@ -69,6 +72,7 @@ def pipeline_update(*, actor, pipeline: Pipeline, data: dict[str, Any]) -> Pipel
 
 @transaction.atomic
 def loss_reason_create(*, actor, data: dict[str, Any]) -> LossReason:
+    require(actor, Action.ADD, Entity.SETTINGS)
     check_editable(data, LOSS_REASON_FIELDS)
     reason = LossReason()
     _save(reason, _write(reason, data))
@@ -78,6 +82,7 @@ def loss_reason_create(*, actor, data: dict[str, Any]) -> LossReason:
 @transaction.atomic
 def loss_reason_update(*, actor, reason: LossReason, data: dict[str, Any]) -> LossReason:
     """Rename, re-sort or retire a reason; lost deals keep the reason they were lost for."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, LOSS_REASON_FIELDS)
     reason = LossReason.objects.select_for_update().get(pk=reason.pk)
     _save(reason, _write(reason, data))
@@ -87,6 +92,7 @@ def loss_reason_update(*, actor, reason: LossReason, data: dict[str, Any]) -> Lo
 @transaction.atomic
 def loss_reason_reorder(*, actor, reason_ids: list[int]) -> list[LossReason]:
     """Put every loss reason in the order of ``reason_ids`` (all of them, once each)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     reasons = {reason.pk: reason for reason in LossReason.objects.select_for_update()}
     if sorted(reason_ids) != sorted(reasons) or len(set(reason_ids)) != len(reason_ids):
         raise ValidationError({"reasons": _("List every loss reason exactly once.")})
@@ -111,6 +117,7 @@ def _check_section_parent(section: ProductSection, errors: dict[str, list[str]])
 
 @transaction.atomic
 def product_section_create(*, actor, data: dict[str, Any]) -> ProductSection:
+    require(actor, Action.ADD, Entity.PRODUCT)
     check_editable(data, PRODUCT_SECTION_FIELDS)
     section = ProductSection()
     _save(section, _write(section, data))
@@ -121,6 +128,7 @@ def product_section_create(*, actor, data: dict[str, Any]) -> ProductSection:
 def product_section_update(
     *, actor, section: ProductSection, data: dict[str, Any]
 ) -> ProductSection:
+    require(actor, Action.UPDATE, Entity.PRODUCT)
     check_editable(data, PRODUCT_SECTION_FIELDS)
     section = ProductSection.objects.select_for_update().get(pk=section.pk)
     errors: dict[str, list[str]] = {}
@@ -159,6 +167,7 @@ def _write_product(product: Product, data: dict[str, Any]) -> list[str]:
 @transaction.atomic
 def product_create(*, actor, data: dict[str, Any]) -> Product:
     """Add a product or service to the catalogue; rows on cards copy its name, price and VAT."""
+    require(actor, Action.ADD, Entity.PRODUCT)
     check_editable(data, PRODUCT_FIELDS)
     product = Product()
     _save(product, _write_product(product, data))
@@ -168,6 +177,7 @@ def product_create(*, actor, data: dict[str, Any]) -> Product:
 @transaction.atomic
 def product_update(*, actor, product: Product, data: dict[str, Any]) -> Product:
     """Change a catalogue entry; rows already on cards keep the price they were sold at."""
+    require(actor, Action.UPDATE, Entity.PRODUCT)
     check_editable(data, PRODUCT_FIELDS)
     product = Product.objects.select_for_update().get(pk=product.pk)
     _save(product, _write_product(product, data))

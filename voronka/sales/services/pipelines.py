@@ -7,6 +7,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import require
 from voronka.core.inputs import check_editable
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import Deal, Lead, Pipeline, PipelineEntity, Stage, StageKind
@@ -149,6 +151,7 @@ def pipeline_create(
 
     Marking it default takes the mark from the entity's previous default pipeline.
     """
+    require(actor, Action.ADD, Entity.SETTINGS)
     check_editable(data, PIPELINE_FIELDS)
     with transaction.atomic():
         pipeline = Pipeline(**data)
@@ -175,6 +178,7 @@ def pipeline_create(
 
 def stage_create(*, actor, pipeline: Pipeline, data: dict[str, Any]) -> Stage:
     """Add a stage to ``pipeline``; ``required_fields`` must name fields its cards have."""
+    require(actor, Action.ADD, Entity.SETTINGS)
     check_editable(data, STAGE_FIELDS)
     with transaction.atomic():
         pipeline = _lock_pipeline(pipeline)
@@ -214,6 +218,7 @@ def stage_update(*, actor, stage: Stage, data: dict[str, Any]) -> Stage:
     The kind of a stage holding cards stays as it is (their closing data depends on it), and a
     change of kind must leave the pipeline with an open, a won and a lost stage.
     """
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     check_editable(data, STAGE_UPDATE_FIELDS)
     with transaction.atomic():
         pipeline = _lock_pipeline(stage.pipeline)
@@ -251,6 +256,7 @@ def stage_update(*, actor, stage: Stage, data: dict[str, Any]) -> Stage:
 
 def stage_reorder(*, actor, pipeline: Pipeline, stage_ids: list[int]) -> list[Stage]:
     """Put the stages of ``pipeline`` in the order of ``stage_ids`` (all of them, once each)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
     with transaction.atomic():
         pipeline = _lock_pipeline(pipeline)
         stages = {stage.pk: stage for stage in pipeline.stages.all()}
@@ -266,6 +272,7 @@ def stage_reorder(*, actor, pipeline: Pipeline, stage_ids: list[int]) -> list[St
 def stage_delete(*, actor, stage: Stage) -> None:
     """Delete a stage that holds no cards (the recycle bin included) and is not the last of
     its kind in the pipeline. Past transitions keep their history without it."""
+    require(actor, Action.DELETE, Entity.SETTINGS)
     with transaction.atomic():
         pipeline = _lock_pipeline(stage.pipeline)
         stage = Stage.objects.select_for_update().get(pk=stage.pk)

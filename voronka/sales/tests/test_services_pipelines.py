@@ -1,6 +1,8 @@
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
+from voronka.access.models import Action, Entity, Role, Scope
+from voronka.access.tests.factories import role_with
 from voronka.customization.models import CustomField, EntityType
 from voronka.sales.models import Pipeline, PipelineEntity, Stage, StageKind, StageTransition
 from voronka.sales.services import (
@@ -17,6 +19,42 @@ from voronka.sales.services import (
 from voronka.sales.tests.factories import PipelineFactory, stage_of
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager(manager):
+    """A manager who also keeps the pipelines: the settings rights beside the Manager role
+    (holding a role, the manager no longer gets the default one by itself)."""
+    role_with(
+        *((Entity.SETTINGS, action, Scope.ALL) for action in Action.values), members=[manager]
+    )
+    Role.objects.get(code="manager").members.add(manager)
+    return manager
+
+
+def test_pipelines_and_stages_need_the_settings_rights(other_manager):
+    pipeline = PipelineFactory.with_stages(entity=PipelineEntity.DEAL)
+    stage = stage_of(pipeline, "new")
+
+    with pytest.raises(PermissionDenied):
+        pipeline_create(actor=other_manager, data={"entity": "deal", "name": "Сервис"})
+    with pytest.raises(PermissionDenied):
+        stage_create(actor=other_manager, pipeline=pipeline, data={"name": "Звонок"})
+    with pytest.raises(PermissionDenied):
+        stage_update(actor=other_manager, stage=stage, data={"name": "Другое"})
+    with pytest.raises(PermissionDenied):
+        stage_reorder(actor=other_manager, pipeline=pipeline, stage_ids=[stage.pk])
+    with pytest.raises(PermissionDenied):
+        stage_delete(actor=other_manager, stage=stage)
+    assert Pipeline.objects.count() == 1
+    assert stage_of(pipeline, "new").name == stage.name
+
+
+def test_reading_the_settings_is_not_enough_to_change_them(other_manager):
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[other_manager])
+
+    with pytest.raises(PermissionDenied):
+        pipeline_create(actor=other_manager, data={"entity": "deal", "name": "Сервис"})
 
 
 def test_ensure_defaults_creates_once_and_keeps_existing_ones():

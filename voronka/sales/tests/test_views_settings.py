@@ -6,6 +6,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.sales.models import LossReason, Pipeline, PipelineEntity, Product, ProductSection
 from voronka.sales.services import stage_update
 from voronka.sales.tests.factories import (
@@ -36,7 +38,6 @@ PAGES = [
     ("sales:settings_pipeline_create", {}),
     ("sales:settings_loss_reasons", {}),
     ("sales:settings_loss_reason_create", {}),
-    ("sales:settings_products", {}),
     ("sales:settings_product_create", {}),
     ("sales:settings_product_section_create", {}),
 ]
@@ -68,6 +69,61 @@ def test_a_manager_may_not_reorder_or_delete_stages(client, manager, deal_pipeli
 
     assert (delete.status_code, reorder.status_code) == (403, 403)
     assert deal_pipeline.stages.filter(pk=stage.pk).exists()
+
+
+def test_a_manager_reads_the_catalogue_but_does_not_change_it(client, manager):
+    product = ProductFactory(name="Монтаж")
+    client.force_login(manager)
+
+    page = client.get(reverse("sales:settings_products"))
+    edit = client.get(reverse("sales:settings_product_update", args=[product.pk]))
+    save = client.post(
+        reverse("sales:settings_product_update", args=[product.pk]), {"name": "Другое"}
+    )
+    section = client.post(reverse("sales:settings_product_section_create"), {"name": "Услуги"})
+
+    assert page.status_code == 200
+    assert "Монтаж" in page.content.decode()
+    assert (edit.status_code, save.status_code, section.status_code) == (403, 403, 403)
+    product.refresh_from_db()
+    assert product.name == "Монтаж"
+
+
+def test_the_sales_settings_open_with_the_right_to_read_settings(client, manager, deal_pipeline):
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    client.force_login(manager)
+    stage = deal_pipeline.stages.first()
+
+    pages = [
+        client.get(reverse("sales:settings_pipelines")).status_code,
+        client.get(reverse("sales:settings_loss_reasons")).status_code,
+    ]
+    writes = [
+        client.get(reverse("sales:settings_pipeline_create")).status_code,
+        client.post(reverse("sales:settings_stage_delete", args=[stage.pk])).status_code,
+        client.post(
+            reverse("sales:settings_stage_reorder", args=[deal_pipeline.pk]), {"order": ""}
+        ).status_code,
+        client.post(reverse("sales:settings_loss_reason_create"), {"name": "Дорого"}).status_code,
+    ]
+
+    assert pages == [200, 200]
+    assert writes == [403, 403, 403, 403]
+    assert deal_pipeline.stages.filter(pk=stage.pk).exists()
+    assert not LossReason.objects.filter(name="Дорого").exists()
+
+
+def test_the_settings_services_refuse_a_reader(manager, deal_pipeline):
+    from django.core.exceptions import PermissionDenied
+
+    from voronka.sales.services.catalogues import loss_reason_create, product_create
+
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    with pytest.raises(PermissionDenied):
+        loss_reason_create(actor=manager, data={"name": "Дорого"})
+    with pytest.raises(PermissionDenied):
+        product_create(actor=manager, data={"name": "Монтаж", "price": "10"})
+    assert not Product.objects.exists()
 
 
 # ---- Pipelines and stages --------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from voronka.core.permissions import AdministratorRequiredMixin
+from voronka.core.permissions import RightRequiredMixin
 from voronka.customization.views import (
     SettingsFormView,
     SettingsPageView,
@@ -77,6 +77,8 @@ class PipelineSettingsView(SettingsPageView):
 class PipelineCreateView(SettingsFormView):
     """A new deal pipeline ("direction") starts with an open, a won and a lost stage."""
 
+    permission_action = "add"
+
     form_class = PipelineForm
     title = gettext_lazy("New deal pipeline")
     success_message = gettext_lazy("The pipeline is added.")
@@ -108,6 +110,7 @@ class PipelineUpdateView(SettingsFormView):
 
 
 class StageCreateView(SettingsFormView):
+    permission_action = "add"
     form_class = StageForm
     success_message = gettext_lazy("The stage is added.")
     wide = True
@@ -145,9 +148,11 @@ class StageUpdateView(SettingsFormView):
         return stage_update(actor=self.request.user, stage=self.object, data=form.cleaned_data)
 
 
-class StageDeleteView(AdministratorRequiredMixin, View):
+class StageDeleteView(RightRequiredMixin, View):
     """Delete a stage; a stage holding cards (or the last of its kind) is refused with the
     service's explanation."""
+
+    permission_action = "delete"
 
     def post(self, request, pk):
         stage = get_or_404(selectors.stage_for_settings(user=request.user), pk)
@@ -158,8 +163,10 @@ class StageDeleteView(AdministratorRequiredMixin, View):
         return saved_response(_("The stage “%(name)s” is deleted.") % {"name": stage.name})
 
 
-class StageReorderView(AdministratorRequiredMixin, View):
+class StageReorderView(RightRequiredMixin, View):
     """The new order of a pipeline's stages after a drag: ``order=3,1,2``."""
+
+    permission_action = "update"
 
     def post(self, request, pk):
         pipeline = get_or_404(selectors.pipeline_for_settings(user=request.user), pk)
@@ -189,6 +196,7 @@ class LossReasonListView(SettingsPageView):
 
 
 class LossReasonCreateView(SettingsFormView):
+    permission_action = "add"
     form_class = LossReasonForm
     title = gettext_lazy("New loss reason")
     success_message = gettext_lazy("The loss reason is added.")
@@ -216,7 +224,9 @@ class LossReasonUpdateView(SettingsFormView):
         )
 
 
-class LossReasonReorderView(AdministratorRequiredMixin, View):
+class LossReasonReorderView(RightRequiredMixin, View):
+    permission_action = "update"
+
     def post(self, request):
         try:
             loss_reason_reorder(actor=request.user, reason_ids=_ids(request.POST.get("order", "")))
@@ -233,6 +243,7 @@ class ProductListView(SettingsPageView):
     may be large, and "next" is known by reading one row more)."""
 
     template_name = "sales/settings/products.html"
+    permission_entity = "product"
     partial_template_name = "sales/settings/partials/_products.html"
 
     def get_context_data(self, **kwargs):
@@ -269,6 +280,7 @@ class ProductListView(SettingsPageView):
 
 
 class ProductFormMixin:
+    permission_entity = "product"
     form_class = ProductForm
     wide = True
 
@@ -279,6 +291,7 @@ class ProductFormMixin:
 
 
 class ProductCreateView(ProductFormMixin, SettingsFormView):
+    permission_action = "add"
     title = gettext_lazy("New product")
     success_message = gettext_lazy("The product is added.")
 
@@ -305,6 +318,7 @@ class ProductUpdateView(ProductFormMixin, SettingsFormView):
 
 
 class ProductSectionFormMixin:
+    permission_entity = "product"
     form_class = ProductSectionForm
 
     def get_form(self, data=None):
@@ -317,6 +331,7 @@ class ProductSectionFormMixin:
 
 
 class ProductSectionCreateView(ProductSectionFormMixin, SettingsFormView):
+    permission_action = "add"
     title = gettext_lazy("New product section")
     success_message = gettext_lazy("The section is added.")
 
