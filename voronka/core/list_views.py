@@ -5,6 +5,7 @@ are these classes with ``card_list`` set.
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -14,10 +15,14 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
+from voronka.access.models import Action
+from voronka.access.predicates import can, entity_of, hidden_fields, visible_to
+from voronka.access.services import audit_record
 from voronka.core.export import csv_response, xlsx_response
 from voronka.core.lists import (
     BulkReport,
     ListSpec,
+    capped_count,
     chunks,
     order_by,
     paginate,
@@ -35,6 +40,12 @@ EXPORT_LIMIT = 100_000
 EXPORT_CHUNK = 1_000
 RESULTS_TARGET = "list-results"
 LIST_CHANGED = "voronka:list-changed"
+# The right each bulk action needs on the list's entity (and, through the service, per card).
+BULK_RIGHTS = {"assign": Action.UPDATE, "move": Action.UPDATE, "delete": Action.DELETE}
+DENIED_REASONS = {
+    Action.UPDATE: gettext_lazy("no rights to change it."),
+    Action.DELETE: gettext_lazy("no rights to delete it."),
+}
 
 
 class CardList:
@@ -57,6 +68,33 @@ class CardList:
         self.request = request
         self.user = request.user
         self._definitions = None
+        self._spec: ListSpec | None = None
+
+    # Access rights: what the user may do with this list's cards and which columns they see.
+    @property
+    def model(self):
+        """The card model listed (from the selector's queryset; nothing is read)."""
+        return self.queryset().model
+
+    def may(self, action: str) -> bool:
+        """Whether the user may ``action`` at least some cards of this list."""
+        return can(self.user, action, self.model)
+
+    def bulk_actions(self) -> tuple[str, ...]:
+        """The bulk actions offered: those of ``actions`` the user's rights allow."""
+        return tuple(
+            action for action in self.actions if self.may(BULK_RIGHTS.get(action, Action.UPDATE))
+        )
+
+    def hidden_fields(self) -> frozenset[str]:
+        return hidden_fields(self.user, entity_of(self.model))
+
+    def allowed_spec(self) -> ListSpec:
+        """``spec()`` without the columns of fields hidden from the user — the one place the
+        page, the column chooser and the export take their columns from."""
+        if self._spec is None:
+            self._spec = self.spec().without_fields(self.hidden_fields())
+        return self._spec
 
     # Reads
     def custom_fields(self) -> list:
@@ -119,7 +157,9 @@ class CardList:
         urls["export_csv"] = reverse(f"{self.namespace}:{self.key}_export", args=["csv"])
         urls["export_xlsx"] = reverse(f"{self.namespace}:{self.key}_export", args=["xlsx"])
         urls["board"] = reverse(self.board_url_name) if self.board_url_name else None
-        urls["new"] = self._new_url()
+        urls["new"] = self._new_url() if self.may(Action.ADD) else None
+        if not self.may(Action.EXPORT):
+            urls["export_csv"] = urls["export_xlsx"] = None
         urls["responsible_options"] = reverse("contacts:responsible_options")
         return urls
 
@@ -165,7 +205,7 @@ class CardListView(CardListMixin, View):
     def get(self, request, *args, **kwargs):
         card_list = self.list
         filterset = card_list.filterset()
-        spec = card_list.spec()
+        spec = card_list.allowed_spec()
         sorting = parse_sort(spec, request.GET.get("sort"))
         columns = spec.visible_for(request.user)
         page = paginate(filterset.qs, spec, sorting, after=request.GET.get("after"))
@@ -186,6 +226,7 @@ class CardListView(CardListMixin, View):
             # Filters and sort without the page: export, the first page.
             "query": query_string(params, after=None, page=None),
             "current_query": query_string(params, page=None),
+            "bulk_actions": card_list.bulk_actions(),
             "next_query": query_string(params, after=page.next_cursor, page=None),
             **card_list.extra_context(filterset),
         }
@@ -200,7 +241,7 @@ class ListColumnsView(CardListMixin, View):
     template_name = "core/list_columns.html"
 
     def get(self, request, *args, **kwargs):
-        spec = self.list.spec()
+        spec = self.list.allowed_spec()
         visible = {column.key for column in spec.visible_for(request.user)}
         return render(
             request,
@@ -209,7 +250,7 @@ class ListColumnsView(CardListMixin, View):
         )
 
     def post(self, request, *args, **kwargs):
-        spec = self.list.spec()
+        spec = self.list.allowed_spec()
         if "reset" in request.POST:
             preference_delete(user=request.user, key=spec.preference_key)
         else:
@@ -252,8 +293,13 @@ class ListBulkView(CardListMixin, View):
         return context
 
     def _action(self, data) -> str | None:
+        """The asked action; an action the user's rights don't allow at all is a 403."""
         action = data.get("action", "")
-        return action if action in self.list.actions else None
+        if action not in self.list.actions:
+            return None
+        if action not in self.list.bulk_actions():
+            raise PermissionDenied
+        return action
 
     def get(self, request, *args, **kwargs):
         action = self._action(request.GET)
@@ -280,21 +326,27 @@ class ListBulkView(CardListMixin, View):
             if responsible is None:
                 errors["responsible"] = [_("Choose an active employee.")]
             if not errors:
-                report.run(self.list.cards(ids), lambda card: self.list.assign(card, responsible))
+                report.run(
+                    self.list.cards(ids),
+                    lambda card: self.list.assign(card, responsible),
+                    DENIED_REASONS[Action.UPDATE],
+                )
             verb = _("Assigned")
         elif action == "move":
             stage, loss_reason, move_errors = self.list.move_target(request.POST)
             errors.update(move_errors)
             if not errors:
                 report.run(
-                    self.list.cards(ids), lambda card: self.list.move(card, stage, loss_reason)
+                    self.list.cards(ids),
+                    lambda card: self.list.move(card, stage, loss_reason),
+                    DENIED_REASONS[Action.UPDATE],
                 )
             verb = _("Moved")
         else:
             if request.POST.get("confirmed") != "1":
                 errors["confirmed"] = [_("Confirm moving the cards to the recycle bin.")]
             if not errors:
-                report.run(self.list.cards(ids), self.list.delete)
+                report.run(self.list.cards(ids), self.list.delete, DENIED_REASONS[Action.DELETE])
             verb = _("Moved to the recycle bin")
         if errors:
             context = self._context(action, ids, errors=errors, data=request.POST)
@@ -327,17 +379,36 @@ class ListBulkView(CardListMixin, View):
 
 
 class ListExportView(CardListMixin, View):
-    """The current filter and sort, all pages, the visible columns, as CSV or XLSX."""
+    """The current filter and sort, all pages, the visible columns, as CSV or XLSX.
+
+    Needs the export right: the rows are the listed ones (read scope) the user may also
+    export (export scope), the columns those they may see; each export is written to the
+    audit log."""
 
     def get(self, request, file_format: str, *args, **kwargs):
         if file_format not in ("csv", "xlsx"):
             raise Http404
         card_list = self.list
+        if not card_list.may(Action.EXPORT):
+            raise PermissionDenied
         filterset = card_list.filterset()
-        spec = card_list.spec()
+        spec = card_list.allowed_spec()
         sorting = parse_sort(spec, request.GET.get("sort"))
         columns = spec.export_columns(spec.visible_for(request.user))
-        queryset = order_by(filterset.qs, spec, sorting)[:EXPORT_LIMIT]
+        exported = visible_to(request.user, filterset.qs, action=Action.EXPORT)
+        count, _capped = capped_count(exported, EXPORT_LIMIT)
+        audit_record(
+            action="export",
+            actor=request.user,
+            request=request,
+            object_type=card_list.model._meta.label_lower,
+            details={
+                "format": file_format,
+                "rows": count,
+                "filters": request.META.get("QUERY_STRING", ""),
+            },
+        )
+        queryset = order_by(exported, spec, sorting)[:EXPORT_LIMIT]
         header = [str(column.label) for column in columns]
 
         def rows():

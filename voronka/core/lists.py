@@ -17,7 +17,7 @@ from itertools import islice
 from typing import Any
 from urllib.parse import urlencode
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import F, Q
 from django.urls import NoReverseMatch, reverse
@@ -35,6 +35,8 @@ PAGE_SIZE = 50
 COUNT_CAP = 10_000
 # At most this many ids in one bulk action (a page is 50; a crafted request gets no further).
 BULK_LIMIT = 500
+# Custom field columns are keyed "cf_<code>".
+CUSTOM_PREFIX = "cf_"
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,15 @@ class Column:
     # Columns an export adds right after this one even when hidden (the currency of an
     # amount: a file has no sign to show it).
     export_with: tuple[str, ...] = ()
+    # The field codes the column shows (access field rules name them); the key when empty.
+    fields: tuple[str, ...] = ()
+
+    @property
+    def field_codes(self) -> frozenset[str]:
+        codes = set(self.fields or (self.key,))
+        if self.key.startswith(CUSTOM_PREFIX):
+            codes.add(self.key.removeprefix(CUSTOM_PREFIX))
+        return frozenset(codes)
 
     @property
     def sortable(self) -> bool:
@@ -112,6 +123,26 @@ class ListSpec:
                     columns.append(extra)
                     shown.add(key)
         return columns
+
+    def without_fields(self, hidden: Iterable[str]) -> "ListSpec":
+        """The spec without the columns showing any of the ``hidden`` field codes: they vanish
+        from the column chooser, the table, sorting and the export alike."""
+        hidden = frozenset(hidden)
+        if not hidden:
+            return self
+        columns = [column for column in self.columns if not column.field_codes & hidden]
+        keys = {column.key for column in columns}
+        default_sort = self.default_sort
+        if default_sort.removeprefix("-") not in keys:
+            default_sort = next(
+                (column.key for column in columns if column.sortable), self.default_sort
+            )
+        return ListSpec(
+            key=self.key,
+            columns=columns,
+            default_sort=default_sort,
+            fixed=tuple(key for key in self.fixed if key in keys),
+        )
 
     def clean_keys(self, keys: Iterable[str]) -> list[str]:
         known = {column.key for column in self.columns}
@@ -403,10 +434,16 @@ class BulkReport:
     done: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)
 
-    def run(self, cards: Iterable, operation: Callable[[Any], Any]) -> "BulkReport":
+    def run(
+        self, cards: Iterable, operation: Callable[[Any], Any], denied: Any = None
+    ) -> "BulkReport":
+        """Do ``operation`` on each card; a card refused by access rights is reported with
+        ``denied`` (the reason read by the person) instead of failing the whole action."""
         for card in cards:
             try:
                 operation(card)
+            except PermissionDenied:
+                self.failed.append((str(card), str(denied or _("no rights"))))
             except ValidationError as error:
                 self.failed.append((str(card), error_text(error)))
             except ConflictError as error:
@@ -498,7 +535,7 @@ def custom_field_columns(definitions: Iterable) -> list[Column]:
 
         columns.append(
             Column(
-                key=f"cf_{definition.code}",
+                key=f"{CUSTOM_PREFIX}{definition.code}",
                 label=definition.label,
                 value=value,
                 numeric=definition.field_type in ("integer", "decimal", "money"),

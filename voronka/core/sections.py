@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -105,6 +105,11 @@ class SectionView(View):
     def is_editable(self, card) -> bool:
         return self.form_class is not None
 
+    def may_change(self, card) -> bool:
+        """Whether the user may change the card (access rights): without it the section has
+        no "Edit" and a POST is refused with 403."""
+        return True
+
     def get_rows(self, card) -> list[Row]:
         return []
 
@@ -144,7 +149,7 @@ class SectionView(View):
             card=card,
             rows=[] if form is not None else self.get_rows(card),
             form=form,
-            editable=self.is_editable(card),
+            editable=self.is_editable(card) and self.may_change(card),
             version=getattr(card, "version", None),
             extra=self.get_extra(card),
         )
@@ -158,7 +163,7 @@ class SectionView(View):
 
     def get(self, request, *args, **kwargs):
         card = self.get_card()
-        if request.GET.get("edit") and self.is_editable(card):
+        if request.GET.get("edit") and self.is_editable(card) and self.may_change(card):
             return self.render(card, self.get_form(card))
         return self.render(card)
 
@@ -166,6 +171,8 @@ class SectionView(View):
         card = self.get_card()
         if not self.is_editable(card):
             raise Http404
+        if not self.may_change(card):
+            raise PermissionDenied
         form = self.get_form(card, data=request.POST)
         if not form.is_valid():
             return self.render(card, form, status=422)

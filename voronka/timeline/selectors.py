@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 
+from voronka.access.predicates import visible_to
 from voronka.timeline.models import Activity, TimelineEntry
 
 # The cards that have a feed, by the name used in URLs.
@@ -57,19 +58,21 @@ def card_type_name(card: models.Model) -> str:
 
 
 def timeline_card(*, user, card_type: str, card_id: int) -> models.Model | None:
-    """The live card (not in the recycle bin) of that type and id, or None."""
+    """The live card (not in the recycle bin) of that type and id the user may see, or None:
+    a hidden card looks exactly like a missing one."""
     label = CARD_MODELS.get(card_type)
     if label is None:
         return None
     model = apps.get_model(label)
-    return model._default_manager.filter(pk=card_id).first()
+    return visible_to(user, model._default_manager.filter(pk=card_id)).first()
 
 
 def card_of_activity(*, user, activity: Activity) -> models.Model | None:
+    """The live card the activity belongs to, when the user may see it; otherwise None."""
     model = activity.card_type.model_class()
     if model is None or model._meta.model_name not in CARD_MODELS:
         return None
-    return model._default_manager.filter(pk=activity.card_id).first()
+    return visible_to(user, model._default_manager.filter(pk=activity.card_id)).first()
 
 
 def open_activity(*, user, pk: int) -> Activity | None:

@@ -12,6 +12,8 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action
+from voronka.access.predicates import entity_of, require
 from voronka.core.changes import FieldChange
 from voronka.core.concurrency import lock_card, save_new_version
 from voronka.timeline.models import Activity, ActivityKind, EntryKind, TimelineEntry
@@ -73,8 +75,20 @@ def record_stage_change(
     )
 
 
+def _require_change(actor, card: models.Model) -> None:
+    """Writing to a card's feed (comments, activities) is changing the card: UPDATE on it.
+    Cards without access rules (none today) are not checked here."""
+    try:
+        entity_of(card)
+    except LookupError:
+        return
+    require(actor, Action.UPDATE, card)
+
+
 @transaction.atomic
 def comment_add(*, actor, card: models.Model, text: str) -> TimelineEntry:
+    """Add a comment to a card's feed; PermissionDenied without the right to change it."""
+    _require_change(actor, card)
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the comment text.")})
@@ -92,7 +106,9 @@ def activity_create(
     deadline: datetime.datetime | None = None,
     description: str = "",
 ) -> Activity:
-    """Plan a call, meeting, e-mail or to-do on a card; the feed shows it at once."""
+    """Plan a call, meeting, e-mail or to-do on a card; the feed shows it at once.
+    PermissionDenied without the right to change the card."""
+    _require_change(actor, card)
     if kind not in ActivityKind.values:
         raise ValidationError({"kind": _("Choose the kind of activity.")})
     activity = Activity(
@@ -123,7 +139,14 @@ def activity_create(
 
 @transaction.atomic
 def activity_complete(*, actor, activity: Activity, result: str = "") -> Activity:
+    """Mark an open activity done with its result; PermissionDenied without the right to
+    change its card."""
     activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    if actor is not None:
+        model = ContentType.objects.get_for_id(activity.card_type_id).model_class()
+        card = model._base_manager.filter(pk=activity.card_id).first() if model else None
+        if card is not None:
+            _require_change(actor, card)
     if activity.completed_at is not None:
         raise ValidationError({"activity": _("This activity is already completed.")})
     activity.completed_at = timezone.now()

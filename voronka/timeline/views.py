@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
+from voronka.access.models import Action
+from voronka.access.predicates import can, entity_of, hidden_fields, require
 from voronka.core.sections import LookupItem, add_service_errors, lookup_response
 from voronka.core.templatetags.voronka import money
 from voronka.timeline import selectors
@@ -85,12 +87,16 @@ def _change(payload: dict[str, Any], currency: str | None = None) -> Change:
     )
 
 
-def feed_items(entries: list[TimelineEntry], currency: str | None = None) -> list[FeedItem]:
+def feed_items(
+    entries: list[TimelineEntry], currency: str | None = None, hidden: frozenset[str] = frozenset()
+) -> list[FeedItem]:
     """Entries as the feed shows them; field changes of one save are one line. Amounts are
-    shown in ``currency`` (the card's)."""
+    shown in ``currency`` (the card's); changes of ``hidden`` fields are left out."""
     items: list[FeedItem] = []
     for entry in entries:
         if entry.kind == EntryKind.FIELD_CHANGED:
+            if _field_code(entry.payload) & hidden:
+                continue
             last = items[-1] if items else None
             if (
                 last is not None
@@ -104,6 +110,33 @@ def feed_items(entries: list[TimelineEntry], currency: str | None = None) -> lis
         else:
             items.append(FeedItem(entry=entry))
     return items
+
+
+def _field_code(payload: dict[str, Any]) -> set[str]:
+    name = str(payload.get("field", ""))
+    return {name, name.removeprefix("custom_fields.")}
+
+
+def hidden_of(user, card) -> frozenset[str]:
+    """Fields of the card the user may not see: their changes stay out of the feed."""
+    try:
+        return hidden_fields(user, entity_of(card))
+    except LookupError:
+        return frozenset()
+
+
+def may_change(user, card) -> bool:
+    """Whether the user may write to the card's feed (comments, activities, "done")."""
+    try:
+        entity_of(card)
+    except LookupError:
+        return True
+    return can(user, Action.UPDATE, card)
+
+
+def require_change(user, card) -> None:
+    if not may_change(user, card):
+        require(user, Action.UPDATE, card)
 
 
 # --- rendering ----------------------------------------------------------------------------
@@ -131,13 +164,16 @@ def composer_forms(user, *, comment=None, activity=None, active="comment") -> di
 
 def panel_context(request, card, **composer) -> dict[str, Any]:
     page = selectors.timeline_page(user=request.user, card=card)
+    hidden = hidden_of(request.user, card)
     return {
         "card": card,
         "panel_id": PANEL_ID,
         "urls": card_urls(card),
         "activities": selectors.open_activities_for(card=card),
-        "items": feed_items(page.entries, getattr(card, "currency", None)),
+        "items": feed_items(page.entries, getattr(card, "currency", None), hidden),
         "next_cursor": page.next_cursor.encode() if page.next_cursor else "",
+        # The composer and the "Done" buttons only for those who may change the card.
+        "may_change": may_change(request.user, card),
         **composer_forms(request.user, **composer),
     }
 
@@ -188,7 +224,11 @@ class TimelineEntriesView(CardTimelineMixin, View):
         html = render_to_string(
             "timeline/_entries.html",
             {
-                "items": feed_items(page.entries, getattr(card, "currency", None)),
+                "items": feed_items(
+                    page.entries,
+                    getattr(card, "currency", None),
+                    hidden_of(request.user, card),
+                ),
                 "urls": card_urls(card),
                 "next_cursor": page.next_cursor.encode() if page.next_cursor else "",
             },
@@ -211,6 +251,7 @@ class CommentAddView(CardTimelineMixin, View):
 
     def post(self, request, *args, **kwargs):
         card = self.get_card()
+        require_change(request.user, card)
         form = CommentForm(request.POST)
         if form.is_valid():
             try:
@@ -229,6 +270,7 @@ class ActivityCreateView(CardTimelineMixin, View):
 
     def post(self, request, *args, **kwargs):
         card = self.get_card()
+        require_change(request.user, card)
         kind = request.POST.get("kind", "")
         if kind not in {k.value for k in COMPOSER_KINDS}:
             return HttpResponse(_("Choose the kind of activity."), status=400)
@@ -269,6 +311,7 @@ class ActivityCompleteView(View):
         )
         if activity is None or card is None:
             raise Http404
+        require_change(self.request.user, card)
         return activity, card
 
     def _form(self, activity, form, status=200) -> HttpResponse:

@@ -5,6 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Prefetch, Q
 
+from voronka.access.models import Action
+from voronka.access.predicates import ENTITIES, entity_of, visible_to
 from voronka.contacts.models import (
     Communication,
     CommunicationKind,
@@ -84,20 +86,30 @@ def company_search(term: str) -> Q:
     return condition | _text_filter(term, ("title",))
 
 
-def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]:
-    """Contacts (not in the recycle bin) with responsible, source, communications and primary
-    company: three queries for a page of any size.
+def visible_companies(*, user, action: str = Action.READ) -> models.QuerySet[Company]:
+    """Companies (not in the recycle bin) the user may ``action``; a subquery for links."""
+    return visible_to(user, Company.objects.all(), action=action)
 
-    Access rights come later: ``user`` is accepted so callers need not change then, but the
-    list is not yet filtered by it. ``search`` matches names (a fragment) or a phone / e-mail
-    (exactly, in any spelling).
+
+def visible_contacts(*, user, action: str = Action.READ) -> models.QuerySet[Contact]:
+    """Contacts (not in the recycle bin) the user may ``action``; a subquery for links."""
+    return visible_to(user, Contact.objects.all(), action=action)
+
+
+def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]:
+    """Contacts (not in the recycle bin) the user may see, with responsible, source,
+    communications and primary company (when the user may see it too): three queries for a
+    page of any size.
+
+    ``search`` matches names (a fragment) or a phone / e-mail (exactly, in any spelling).
     """
-    queryset = Contact.objects.select_related("responsible", "source").prefetch_related(
+    queryset = visible_contacts(user=user)
+    queryset = queryset.select_related("responsible", "source").prefetch_related(
         "communications",
         Prefetch(
             "company_links",
             queryset=ContactCompany.objects.filter(
-                is_primary=True, company__deleted_at__isnull=True
+                is_primary=True, company__in=visible_companies(user=user)
             ).select_related("company"),
             to_attr="primary_company_links",
         ),
@@ -109,29 +121,32 @@ def contact_list(*, user, search: str | None = None) -> models.QuerySet[Contact]
 
 
 def company_list(*, user, search: str | None = None) -> models.QuerySet[Company]:
-    """Companies (not in the recycle bin) with responsible, source and communications: two
-    queries for a page of any size.
+    """Companies (not in the recycle bin) the user may see, with responsible, source and
+    communications: two queries for a page of any size.
 
-    Access rights come later: ``user`` is accepted but not yet used to filter. ``search``
-    matches the title (a fragment), the INN (from its start) or a phone / e-mail (exactly).
+    ``search`` matches the title (a fragment), the INN (from its start) or a phone / e-mail
+    (exactly).
     """
-    queryset = Company.objects.select_related("responsible", "source").prefetch_related(
-        "communications"
-    )
+    queryset = visible_companies(user=user)
+    queryset = queryset.select_related("responsible", "source").prefetch_related("communications")
     term = (search or "").strip()
     if term:
         queryset = queryset.filter(company_search(term))
     return queryset
 
 
-def contacts_by_ids(*, user, ids: list[int]) -> list[Contact]:
-    """The contacts (not in the recycle bin) among ``ids``, for a bulk action; one query."""
-    return list(Contact.objects.filter(pk__in=ids).order_by("last_name", "first_name", "pk"))
+def contacts_by_ids(*, user, ids: list[int], action: str = Action.READ) -> list[Contact]:
+    """The contacts (not in the recycle bin) among ``ids`` the user may ``action``, for a bulk
+    action; one query."""
+    queryset = visible_contacts(user=user, action=action).filter(pk__in=ids)
+    return list(queryset.order_by("last_name", "first_name", "pk"))
 
 
-def companies_by_ids(*, user, ids: list[int]) -> list[Company]:
-    """The companies (not in the recycle bin) among ``ids``, for a bulk action; one query."""
-    return list(Company.objects.filter(pk__in=ids).order_by("title", "pk"))
+def companies_by_ids(*, user, ids: list[int], action: str = Action.READ) -> list[Company]:
+    """The companies (not in the recycle bin) among ``ids`` the user may ``action``, for a
+    bulk action; one query."""
+    queryset = visible_companies(user=user, action=action).filter(pk__in=ids)
+    return list(queryset.order_by("title", "pk"))
 
 
 def responsible_options(*, user, search: str = "", limit: int = 20) -> list:
@@ -146,10 +161,15 @@ def responsible_options(*, user, search: str = "", limit: int = 20) -> list:
     return people
 
 
-def cards_by_communication(kind: str, value: str) -> list[models.Model]:
+SYSTEM = object()
+
+
+def cards_by_communication(kind: str, value: str, *, user=SYSTEM) -> list[models.Model]:
     """Cards (contacts, companies, leads — not in the recycle bin) with this phone, e-mail,
     website or messenger, matched on the normalised value so any spelling finds them.
 
+    Callers serving a person pass ``user``: only the cards that person may see come back.
+    Without it (the system: duplicate checks, imports) every card does.
     One query for the matches plus one per kind of card found.
     """
     normalized = normalize_communication(kind, value)
@@ -166,8 +186,20 @@ def cards_by_communication(kind: str, value: str) -> list[models.Model]:
         model = ContentType.objects.get_for_id(card_type_id).model_class()
         if model is None:
             continue
-        cards.extend(model._default_manager.filter(pk__in=ids).order_by("pk"))
+        queryset = model._default_manager.filter(pk__in=ids)
+        if user is not SYSTEM and _has_access_rule(model):
+            queryset = visible_to(user, queryset)
+        elif user is not SYSTEM:
+            continue
+        cards.extend(queryset.order_by("pk"))
     return cards
+
+
+def _has_access_rule(model: type[models.Model]) -> bool:
+    try:
+        return entity_of(model) in ENTITIES
+    except LookupError:
+        return False
 
 
 def employee_by_id(*, user, pk) -> "models.Model | None":

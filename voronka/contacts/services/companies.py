@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import require, unchanged_fields_only
 from voronka.contacts.events import (
     CompanyCreated,
     CompanyDeleted,
@@ -13,7 +15,7 @@ from voronka.contacts.events import (
     CompanyUpdated,
 )
 from voronka.contacts.models import AddressKind, BankAccount, Company, CompanyAddress
-from voronka.contacts.services.common import list_change
+from voronka.contacts.services.common import changed_codes, given_codes, list_change
 from voronka.contacts.services.communications import communications_clean, communications_set
 from voronka.contacts.validators import (
     clean_company_requisites,
@@ -281,6 +283,18 @@ def company_create(
         apply_changes(company, values)
         if company.responsible_id is None and actor is not None:
             company.responsible = actor
+        require(actor, Action.ADD, company)
+        unchanged_fields_only(
+            actor,
+            Entity.COMPANY,
+            given_codes(
+                actor,
+                data,
+                communications=communications,
+                addresses=addresses,
+                bank_accounts=bank_accounts,
+            ),
+        )
         check_active(company, {"responsible", "source"}, errors)
         try:
             company.custom_fields = clean_custom_fields(
@@ -327,10 +341,13 @@ def company_update(
 
     Requisites are re-checked when the type or any requisite changes. A stale
     ``expected_version`` raises ConflictError. An edit that changes nothing writes nothing.
+    PermissionDenied when the actor may not change the company or one of the changed fields
+    (bank accounts hidden from the Operator role, say).
     """
     check_editable(data, COMPANY_EDITABLE_FIELDS)
     with transaction.atomic():
         company = lock_alive_card(company, expected_version)
+        require(actor, Action.UPDATE, company)
         errors: dict[str, list[str]] = {}
         values = prepare_values(Company, data, errors)
         if any(field in values for field in REQUISITE_FIELDS):
@@ -362,6 +379,8 @@ def company_update(
             changes += _replace_addresses(company, address_rows)
         if bank_rows is not None:
             changes += _replace_bank_accounts(company, bank_rows)
+        # Raised inside the transaction: the lists written above roll back with it.
+        unchanged_fields_only(actor, Entity.COMPANY, changed_codes(changes))
         if not changes:
             return company
         save_new_version(company, update_fields)
@@ -378,6 +397,7 @@ def company_update(
 
 def company_delete(*, actor, company: Company) -> Company:
     """Move a company to the recycle bin; contacts stay linked for a restore."""
+    require(actor, Action.DELETE, company)
     with transaction.atomic():
         company, changed = card_soft_delete(actor=actor, card=company)
         if changed:
@@ -387,6 +407,7 @@ def company_delete(*, actor, company: Company) -> Company:
 
 def company_restore(*, actor, company: Company) -> Company:
     """Bring a company back from the recycle bin with its links and history."""
+    require(actor, Action.DELETE, company)
     with transaction.atomic():
         company, changed = card_soft_restore(actor=actor, card=company)
         if changed:

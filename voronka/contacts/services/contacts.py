@@ -2,10 +2,12 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import can, require, unchanged_fields_only
 from voronka.contacts.events import (
     ContactCreated,
     ContactDeleted,
@@ -13,6 +15,7 @@ from voronka.contacts.events import (
     ContactUpdated,
 )
 from voronka.contacts.models import Company, Contact, ContactCompany
+from voronka.contacts.services.common import changed_codes, given_codes
 from voronka.contacts.services.communications import communications_clean, communications_set
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_alive_card, save_new_version
@@ -136,6 +139,16 @@ def _record_company_side(*, actor, company: Company, contact: Contact, linked: b
     )
 
 
+def _require_link_rights(actor, contact: Contact, company: Company) -> None:
+    """A link changes both cards' lists: the actor sees both and may change one of them."""
+    if actor is None:
+        return
+    require(actor, Action.READ, contact)
+    require(actor, Action.READ, company)
+    if not (can(actor, Action.UPDATE, contact) or can(actor, Action.UPDATE, company)):
+        raise PermissionDenied
+
+
 def contact_create(
     *,
     actor,
@@ -157,6 +170,12 @@ def contact_create(
         apply_changes(contact, values)
         if contact.responsible_id is None and actor is not None:
             contact.responsible = actor
+        require(actor, Action.ADD, contact)
+        unchanged_fields_only(
+            actor,
+            Entity.CONTACT,
+            given_codes(actor, data, communications=communications, companies=company_links),
+        )
         check_active(contact, {"responsible", "source"}, errors)
         try:
             contact.custom_fields = clean_custom_fields(
@@ -169,6 +188,9 @@ def contact_create(
         except ValidationError as error:
             merge_errors(errors, error)
         links = _clean_company_links(company_links, errors)
+        for link in links:
+            # Linking needs the other side to be visible to the creator.
+            require(actor, Action.READ, link.company)
         model_errors(contact, errors, exclude=["custom_fields"])
         _check_name(contact, errors)
         if errors:
@@ -197,11 +219,13 @@ def contact_update(
     """Change a contact's fields and, when ``communications`` is a list, replace them.
 
     A stale ``expected_version`` raises ConflictError. Each changed field gets a history row;
-    an edit that changes nothing writes nothing and keeps the version.
+    an edit that changes nothing writes nothing and keeps the version. PermissionDenied when
+    the actor may not change the contact or one of the changed fields.
     """
     check_editable(data, CONTACT_EDITABLE_FIELDS)
     with transaction.atomic():
         contact = lock_alive_card(contact, expected_version)
+        require(actor, Action.UPDATE, contact)
         errors: dict[str, list[str]] = {}
         values = prepare_values(Contact, data, errors)
         changes = apply_changes(contact, values)
@@ -226,6 +250,8 @@ def contact_update(
 
         if communications is not None:
             changes += communications_set(card=contact, items=communications)
+        # Raised inside the transaction: the lists written above roll back with it.
+        unchanged_fields_only(actor, Entity.CONTACT, changed_codes(changes))
         if not changes:
             return contact
         save_new_version(contact, update_fields)
@@ -246,10 +272,12 @@ def contact_link_company(
     """Link a contact to a company (or change the link's role / primary mark).
 
     The contact's first company becomes its primary one; ``is_primary`` moves the mark here.
-    Linking again with ``is_primary=False`` never takes the mark away.
+    Linking again with ``is_primary=False`` never takes the mark away. The actor must see
+    both cards and may change at least one of them (the card they link from).
     """
     with transaction.atomic():
         contact = lock_alive_card(contact)
+        _require_link_rights(actor, contact, company)
         if not Company.objects.filter(pk=company.pk).exists():
             raise ValidationError(
                 {
@@ -302,9 +330,11 @@ def contact_link_company(
 
 
 def contact_unlink_company(*, actor, contact: Contact, company: Company) -> None:
-    """Remove a contact's link to a company; if it was the primary one, the next is promoted."""
+    """Remove a contact's link to a company; if it was the primary one, the next is promoted.
+    The rights are those of linking."""
     with transaction.atomic():
         contact = lock_alive_card(contact)
+        _require_link_rights(actor, contact, company)
         links = list(contact.company_links.select_related("company").order_by("pk"))
         link = next((link for link in links if link.company_id == company.pk), None)
         if link is None:
@@ -337,6 +367,7 @@ def contact_unlink_company(*, actor, contact: Contact, company: Company) -> None
 
 def contact_delete(*, actor, contact: Contact) -> Contact:
     """Move a contact to the recycle bin; its links and history stay for a restore."""
+    require(actor, Action.DELETE, contact)
     with transaction.atomic():
         contact, changed = card_soft_delete(actor=actor, card=contact)
         if changed:
@@ -346,6 +377,7 @@ def contact_delete(*, actor, contact: Contact) -> Contact:
 
 def contact_restore(*, actor, contact: Contact) -> Contact:
     """Bring a contact back from the recycle bin with its links, communications and history."""
+    require(actor, Action.DELETE, contact)
     with transaction.atomic():
         contact, changed = card_soft_restore(actor=actor, card=contact)
         if changed:

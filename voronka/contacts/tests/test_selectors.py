@@ -95,14 +95,14 @@ class TestCompanyList:
         assert len(rows) == count
 
     def test_search_by_title_and_inn(self, manager):
-        romashka = CompanyFactory(title="ООО «Ромашка»", inn="7707083893")
-        CompanyFactory(title="ООО «Лютик»")
+        romashka = CompanyFactory(title="ООО «Ромашка»", inn="7707083893", responsible=manager)
+        CompanyFactory(title="ООО «Лютик»", responsible=manager)
         assert list(company_list(user=manager, search="ромашка")) == [romashka]
         assert list(company_list(user=manager, search="7707083893")) == [romashka]
         assert list(company_list(user=manager, search="770708")) == [romashka]
 
     def test_deleted_companies_are_hidden(self, manager):
-        company = CompanyFactory()
+        company = CompanyFactory(responsible=manager)
         company_delete(actor=manager, company=company)
         assert list(company_list(user=manager)) == []
 

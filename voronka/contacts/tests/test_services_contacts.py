@@ -125,7 +125,7 @@ class TestContactCreate:
         assert error.value.message_dict == {"inn": ["ИНН: this field is required."]}
 
     def test_company_links_first_becomes_primary(self, manager):
-        first, second = CompanyFactory(), CompanyFactory()
+        first, second = CompanyFactory(responsible=manager), CompanyFactory(responsible=manager)
         contact = contact_create(
             actor=manager,
             data={"last_name": "Иванов"},
@@ -140,7 +140,7 @@ class TestContactCreate:
         ]
 
     def test_company_link_marked_primary_wins(self, manager):
-        first, second = CompanyFactory(), CompanyFactory()
+        first, second = CompanyFactory(responsible=manager), CompanyFactory(responsible=manager)
         contact = contact_create(
             actor=manager,
             data={"last_name": "Иванов"},
@@ -149,7 +149,9 @@ class TestContactCreate:
         assert contact.primary_company == second
 
     def test_two_primary_companies_are_refused(self, manager):
-        links = [{"company": CompanyFactory(), "is_primary": True} for _ in range(2)]
+        links = [
+            {"company": CompanyFactory(responsible=manager), "is_primary": True} for _ in range(2)
+        ]
         with pytest.raises(ValidationError) as error:
             contact_create(actor=manager, data={"last_name": "Иванов"}, company_links=links)
         assert "company_links" in error.value.message_dict
@@ -168,7 +170,7 @@ class TestContactCreate:
                     {"kind": "phone", "value": "+7 912 345-67-89"},
                     {"kind": "phone", "value": "звоните в офис"},
                 ],
-                company_links=[{"company": CompanyFactory()}],
+                company_links=[{"company": CompanyFactory(responsible=manager)}],
             )
         assert "communications" in error.value.message_dict
         assert Contact.all_objects.count() == 0
@@ -303,7 +305,10 @@ class TestCompanyLinks:
     def test_first_link_is_primary_and_history_on_both_cards(
         self, manager, published, django_capture_on_commit_callbacks
     ):
-        contact, company = create(manager), CompanyFactory(title="ООО «Ромашка»")
+        contact, company = (
+            create(manager),
+            CompanyFactory(title="ООО «Ромашка»", responsible=manager),
+        )
         with django_capture_on_commit_callbacks(execute=True):
             link = contact_link_company(actor=manager, contact=contact, company=company, role="CEO")
 
@@ -321,21 +326,25 @@ class TestCompanyLinks:
         )
 
     def test_is_primary_moves_the_mark(self, manager):
-        contact, first, second = create(manager), CompanyFactory(), CompanyFactory()
+        contact, first, second = (
+            create(manager),
+            CompanyFactory(responsible=manager),
+            CompanyFactory(responsible=manager),
+        )
         contact_link_company(actor=manager, contact=contact, company=first)
         contact_link_company(actor=manager, contact=contact, company=second, is_primary=True)
         primary = ContactCompany.objects.get(contact=contact, is_primary=True)
         assert primary.company == second
 
     def test_linking_again_changes_role_and_keeps_primary(self, manager):
-        contact, company = create(manager), CompanyFactory()
+        contact, company = create(manager), CompanyFactory(responsible=manager)
         contact_link_company(actor=manager, contact=contact, company=company)
         link = contact_link_company(actor=manager, contact=contact, company=company, role="CFO")
         assert link.is_primary and link.role == "CFO"
         assert ContactCompany.objects.filter(contact=contact).count() == 1
 
     def test_linking_the_same_way_twice_writes_history_once(self, manager):
-        contact, company = create(manager), CompanyFactory()
+        contact, company = create(manager), CompanyFactory(responsible=manager)
         contact_link_company(actor=manager, contact=contact, company=company)
         contact_link_company(actor=manager, contact=contact, company=company)
         assert len(entries(contact, EntryKind.FIELD_CHANGED)) == 1
@@ -343,13 +352,17 @@ class TestCompanyLinks:
     def test_deleted_company_cannot_be_linked(self, manager):
         from voronka.contacts.services import company_delete
 
-        company = company_delete(actor=manager, company=CompanyFactory())
+        company = company_delete(actor=manager, company=CompanyFactory(responsible=manager))
         with pytest.raises(ValidationError) as error:
             contact_link_company(actor=manager, contact=create(manager), company=company)
         assert "company" in error.value.message_dict
 
     def test_unlinking_the_primary_promotes_the_next(self, manager):
-        contact, first, second = create(manager), CompanyFactory(), CompanyFactory()
+        contact, first, second = (
+            create(manager),
+            CompanyFactory(responsible=manager),
+            CompanyFactory(responsible=manager),
+        )
         contact_link_company(actor=manager, contact=contact, company=first)
         contact_link_company(actor=manager, contact=contact, company=second)
 
@@ -362,7 +375,9 @@ class TestCompanyLinks:
 
     def test_unlinking_a_company_that_is_not_linked_does_nothing(self, manager):
         contact = create(manager)
-        contact_unlink_company(actor=manager, contact=contact, company=CompanyFactory())
+        contact_unlink_company(
+            actor=manager, contact=contact, company=CompanyFactory(responsible=manager)
+        )
         assert entries(contact, EntryKind.FIELD_CHANGED) == []
 
 
@@ -370,7 +385,7 @@ class TestContactRecycleBin:
     def test_delete_hides_the_contact_and_restore_brings_it_back(
         self, manager, published, django_capture_on_commit_callbacks
     ):
-        company = CompanyFactory()
+        company = CompanyFactory(responsible=manager)
         with django_capture_on_commit_callbacks(execute=True):
             contact = contact_create(
                 actor=manager,

@@ -190,10 +190,11 @@ def test_contact_card_shows_sections_companies_deals_leads_and_timeline(
 ):
     PhoneFactory(card=contact, value="+7 912 345-67-89", value_normalized="+79123456789")
     ContactCompanyFactory(contact=contact, company=company, is_primary=True, role="Закупки")
-    deal = DealFactory(title="Поставка станков", amount=125000)
+    manager = contact.responsible
+    deal = DealFactory(title="Поставка станков", amount=125000, responsible=manager)
     deal.contacts.add(contact)
-    lead = LeadFactory(title="Заявка с выставки", contact=contact)
-    deleted_deal = DealFactory(title="Удалённая сделка")
+    lead = LeadFactory(title="Заявка с выставки", contact=contact, responsible=manager)
+    deleted_deal = DealFactory(title="Удалённая сделка", responsible=manager)
     deleted_deal.contacts.add(contact)
     deleted_deal.deleted_at = deleted_deal.created_at
     deleted_deal.save(update_fields=["deleted_at"])
@@ -247,9 +248,9 @@ def test_contact_card_costs_the_same_queries_with_many_companies_and_deals(
     baseline = _count_queries(signed_in, contact_url(few))
     with django_assert_num_queries(baseline):
         signed_in.get(contact_url(many))
-    # session, user, contact, its phones, companies, leads, deals, custom field definitions,
-    # the timeline entries and open activities
-    assert baseline == 10
+    # session, user, the user's rights and field rules, contact, its phones, companies, leads,
+    # deals, custom field definitions, the timeline entries and open activities
+    assert baseline == 12
 
 
 def test_contact_main_section_edit_form_and_save(signed_in, contact, manager, other_manager):
@@ -613,8 +614,8 @@ def test_company_card_shows_requisites_addresses_accounts_contacts_deals(
     person = ContactFactory(responsible=manager, position="Бухгалтер")
     PhoneFactory(card=person, value="+7 912 555-44-33", value_normalized="+79125554433")
     ContactCompanyFactory(contact=person, company=company)
-    deal = DealFactory(company=company, title="Годовой контракт")
-    LeadFactory(company=company, title="Повторная заявка")
+    deal = DealFactory(company=company, title="Годовой контракт", responsible=manager)
+    LeadFactory(company=company, title="Повторная заявка", responsible=manager)
 
     response = signed_in.get(company_url(company))
 
@@ -659,9 +660,10 @@ def test_company_card_costs_the_same_queries_with_many_contacts_addresses_deals(
     baseline = _count_queries(signed_in, company_url(few))
     with django_assert_num_queries(baseline):
         signed_in.get(company_url(many))
-    # session, user, company, its phones, addresses, bank accounts, contacts and their phones,
-    # leads, deals, custom field definitions, the timeline entries and open activities
-    assert baseline == 13
+    # session, user, the user's rights and field rules, company, its phones, addresses, bank
+    # accounts, contacts and their phones, leads, deals, custom field definitions, the timeline
+    # entries and open activities
+    assert baseline == 15
 
 
 def test_requisites_saved_with_history(signed_in, company):
@@ -1036,25 +1038,26 @@ def test_pickers_cost_fixed_queries(signed_in, manager, contact, company):
             signed_in, "get", contact_url(contact, "contact_company_picker") + "?q=альф"
         )
     assert response.content.decode().count('class="lookup-item"') == 10
-    # session, user, contact, its linked ids, companies, their phones
-    assert len(captured.captured_queries) == 6
+    # session, user, the user's rights, contact, its linked ids, companies, their phones
+    assert len(captured.captured_queries) == 7
     with CaptureQueriesContext(connection) as captured:
         response = htmx(
             signed_in, "get", company_url(company, "company_contact_picker") + "?q=альф"
         )
     assert response.content.decode().count('class="lookup-item"') == 10
-    # session, user, company, its linked ids, contacts, their phones and primary companies
-    assert len(captured.captured_queries) == 7
+    # session, user, the user's rights, company, its linked ids, contacts, their phones and
+    # primary companies
+    assert len(captured.captured_queries) == 8
 
 
-def test_a_card_shows_only_the_newest_related_deals(signed_in, company, monkeypatch):
+def test_a_card_shows_only_the_newest_related_deals(signed_in, company, manager, monkeypatch):
     from voronka.contacts.selectors import cards as card_selectors
 
     monkeypatch.setattr(card_selectors, "RELATED_LIMIT", 2)
     for number in range(3):
-        DealFactory(company=company, title=f"Сделка {number}")
-    other = CompanyFactory()
-    DealFactory(company=other, title="Чужая сделка")
+        DealFactory(company=company, title=f"Сделка {number}", responsible=manager)
+    other = CompanyFactory(responsible=manager)
+    DealFactory(company=other, title="Чужая сделка", responsible=manager)
 
     html = signed_in.get(company_url(company)).content.decode()
 

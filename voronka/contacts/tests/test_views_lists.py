@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.contacts.models import Company, Contact
 from voronka.contacts.tests.factories import (
     CompanyFactory,
@@ -105,9 +107,9 @@ class TestContactListPage:
         UserPreference.objects.create(
             user=manager, key="list_columns:contacts", value=["name", "company", "cf_boss"]
         )
-        # session, user, custom fields, preference, count, rows, phones, companies,
-        # employees of the custom field, sources of the filter
-        with django_assert_num_queries(10):
+        # session, user, the user's rights and field rules, custom fields, preference, count,
+        # rows, phones, companies, employees of the custom field, sources of the filter
+        with django_assert_num_queries(12):
             response = signed_in.get(reverse("contacts:contact_list"))
         assert response.status_code == 200
         assert response.content.decode().count('name="ids"') == min(count, 50)
@@ -177,6 +179,11 @@ class TestContactListPage:
         assert "Иванов 054" in html
 
     def test_filters_narrow_the_rows(self, signed_in, manager, other_manager):
+        role_with(
+            (Entity.CONTACT, Action.READ, Scope.DEPARTMENT),
+            (Entity.COMPANY, Action.READ, Scope.DEPARTMENT),
+            members=[manager],
+        )
         make_contacts(2, manager)
         [theirs] = make_contacts(1, other_manager)
         Contact.objects.filter(pk=theirs.pk).update(last_name="Сидоров")
@@ -229,6 +236,7 @@ class TestColumnChooser:
         assert "Рыбалка" in html
         assert "Главный инженер" not in html
 
+        role_with((Entity.CONTACT, Action.READ, Scope.DEPARTMENT), members=[other_manager])
         client.force_login(other_manager)
         html = client.get(reverse("contacts:contact_list")).content.decode()
         assert "Главный инженер" in html
@@ -402,8 +410,9 @@ class TestCompanyList:
             Company(title=f"Компания {n}", responsible=manager) for n in range(count)
         ):
             PhoneFactory(card=company)
-        # session, user, custom fields, preference, count, rows, phones, sources of the filter
-        with django_assert_num_queries(8):
+        # session, user, the user's rights and field rules, custom fields, preference, count,
+        # rows, phones, sources of the filter
+        with django_assert_num_queries(10):
             response = signed_in.get(reverse("contacts:company_list"))
         assert response.status_code == 200
 
@@ -479,8 +488,9 @@ class TestExport:
         self, signed_in, manager, count, django_assert_num_queries
     ):
         make_contacts(count, manager)
-        # session, user, custom fields, preference, rows, phones, companies
-        with django_assert_num_queries(7):
+        # session, user, the user's rights and field rules, custom fields, preference, the
+        # count and the event for the audit log, rows, phones, companies
+        with django_assert_num_queries(11):
             response = signed_in.get(reverse("contacts:contact_export", args=["csv"]))
             rows = csv_rows(response)
         assert len(rows) == count + 1

@@ -9,7 +9,7 @@ import datetime
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -20,6 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect, trigger_client_event
 
+from voronka.access.forms import apply_field_rules
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import can, hidden_fields, require
 from voronka.contacts import forms as card_forms
 from voronka.contacts.models import Company, CompanyType, Contact
 from voronka.contacts.selectors import cards as selectors
@@ -54,10 +57,24 @@ def _contact_or_404(request, pk: int) -> Contact:
 
 
 def _company_or_404(request, pk: int) -> Company:
+    bank_accounts = BANK_ACCOUNTS not in hidden_fields(request.user, Entity.COMPANY)
     try:
-        return selectors.company_for_card(user=request.user, pk=pk)
+        return selectors.company_for_card(user=request.user, pk=pk, bank_accounts=bank_accounts)
     except Company.DoesNotExist:
         raise Http404 from None
+
+
+BANK_ACCOUNTS = "bank_accounts"
+
+
+def _require_change(request, card) -> None:
+    """A card the user sees but may not change: its write URLs answer 403."""
+    require(request.user, Action.UPDATE, card)
+
+
+def _shown(hidden: frozenset[str], *rows: tuple[str, Row]) -> list[Row]:
+    """The rows whose field the user may see (field rules hide the others)."""
+    return [row for code, row in rows if code not in hidden]
 
 
 def _person(user) -> str:
@@ -88,15 +105,38 @@ def _created_row(card) -> Row:
 
 
 class CardSectionMixin:
-    """Where a section finds its card: the contact or company of the URL."""
+    """Where a section finds its card: the contact or company of the URL — 404 when the user
+    may not see it; the section is read-only without the right to change the card."""
 
     card_kind = "contact"
+    # A field rule hiding this code hides the whole section (GET 404, POST 403).
+    field_code = ""
+
+    @property
+    def entity(self) -> str:
+        return Entity.CONTACT if self.card_kind == "contact" else Entity.COMPANY
+
+    def hidden(self) -> frozenset[str]:
+        return hidden_fields(self.request.user, self.entity)
+
+    def is_hidden(self) -> bool:
+        return bool(self.field_code) and self.field_code in self.hidden()
+
+    def may_change(self, card) -> bool:
+        return can(self.request.user, Action.UPDATE, card)
 
     def get_card(self):
+        if self.is_hidden():
+            if self.request.method == "POST":
+                raise PermissionDenied
+            raise Http404
         pk = self.kwargs["pk"]
         if self.card_kind == "contact":
             return _contact_or_404(self.request, pk)
         return _company_or_404(self.request, pk)
+
+    def get_extra(self, card) -> dict[str, Any]:
+        return {"may_change": self.may_change(card)}
 
     def update(self, card, expected_version, **values):
         """Write through the card's service; both take the same keywords."""
@@ -139,6 +179,8 @@ class RowsSectionView(CardSectionMixin, SectionView):
         if not action:
             return super().post(request, *args, **kwargs)
         card = self.get_card()
+        if not self.may_change(card):
+            raise PermissionDenied
         rows = card_forms.raw_rows(self.formset_class, request.POST, self.prefix)
         kind, _separator, argument = action.partition(":")
         if kind == "add" and argument in self.new_rows and len(rows) < 30:
@@ -159,6 +201,7 @@ class RowsSectionView(CardSectionMixin, SectionView):
 
 class CommunicationsSectionView(RowsSectionView):
     slug = "communications"
+    field_code = "communications"
     title = gettext_lazy("Contact data")
     template_name = "contacts/partials/_section_communications.html"
     formset_class = card_forms.CommunicationFormSet
@@ -184,9 +227,14 @@ class CustomFieldsSectionView(CardSectionMixin, SectionView):
                 if self.card_kind == "contact"
                 else selectors.COMPANY_ENTITY
             )
-            self._definitions = selectors.custom_field_definitions(
-                user=self.request.user, entity=entity
-            )
+            hidden = self.hidden()
+            self._definitions = [
+                definition
+                for definition in selectors.custom_field_definitions(
+                    user=self.request.user, entity=entity
+                )
+                if definition.code not in hidden
+            ]
         return self._definitions
 
     def is_editable(self, card) -> bool:
@@ -279,27 +327,31 @@ class ContactMainSectionView(ContactSectionMixin, SectionView):
     form_class = card_forms.ContactMainForm
 
     def get_form(self, card, data=None):
-        return self.form_class(
+        form = self.form_class(
             data=data,
             instance=card,
             employees=selectors.responsible_choices(user=self.request.user),
             sources=selectors.source_choices(user=self.request.user),
         )
+        return apply_field_rules(form, user=self.request.user, entity=self.entity)
 
     def get_rows(self, card: Contact) -> list[Row]:
         return _filled(
-            Row(_("Last name"), card.last_name),
-            Row(_("First name"), card.first_name),
-            Row(_("Patronymic"), card.middle_name),
-            Row(_("Honorific"), card.honorific),
-            Row(_("Position"), card.position),
-            Row(_("Birthday"), _date(card.birthday)),
-            Row(_("Responsible"), _person(card.responsible)),
-            Row(_("Source"), str(card.source or "")),
-            Row(_("Source details"), card.source_description),
-            Row(_("Address"), card.address, wide=True),
-            Row(_("Comment"), card.comment, wide=True),
-            _created_row(card),
+            *_shown(
+                self.hidden(),
+                ("last_name", Row(_("Last name"), card.last_name)),
+                ("first_name", Row(_("First name"), card.first_name)),
+                ("middle_name", Row(_("Patronymic"), card.middle_name)),
+                ("honorific", Row(_("Honorific"), card.honorific)),
+                ("position", Row(_("Position"), card.position)),
+                ("birthday", Row(_("Birthday"), _date(card.birthday))),
+                ("responsible", Row(_("Responsible"), _person(card.responsible))),
+                ("source", Row(_("Source"), str(card.source or ""))),
+                ("source_description", Row(_("Source details"), card.source_description)),
+                ("address", Row(_("Address"), card.address, wide=True)),
+                ("comment", Row(_("Comment"), card.comment, wide=True)),
+                ("created_at", _created_row(card)),
+            ),
             always=2,
         )
 
@@ -323,8 +375,10 @@ class ContactCompaniesSectionView(ContactSectionMixin, SectionView):
     url_name = "contacts:contact_section_companies"
     template_name = "contacts/partials/_section_contact_companies.html"
 
+    field_code = "companies"
+
     def get_extra(self, card):
-        return {"links": card.alive_company_links}
+        return {"links": card.alive_company_links, "may_change": self.may_change(card)}
 
 
 class ContactCompanyPickerView(View):
@@ -332,9 +386,10 @@ class ContactCompanyPickerView(View):
 
     def get(self, request, pk):
         try:
-            contact = selectors.contact_for_edit(user=request.user, pk=pk)
+            contact = selectors.contact_for_edit(user=request.user, pk=pk, action=Action.READ)
         except Contact.DoesNotExist:
             raise Http404 from None
+        _require_change(request, contact)
         linked = selectors.linked_company_ids(user=request.user, contact=contact)
         companies = selectors.company_picker(
             user=request.user, search=request.GET.get("q", ""), exclude_ids=linked
@@ -380,9 +435,10 @@ class ContactCompanyLinkView(View):
 
     def post(self, request, pk):
         contact = _contact_or_404(request, pk)
+        _require_change(request, contact)
         try:
             company = selectors.company_for_edit(
-                user=request.user, pk=int(request.POST.get("company", ""))
+                user=request.user, pk=int(request.POST.get("company", "")), action=Action.READ
             )
         except (ValueError, Company.DoesNotExist):
             raise Http404 from None
@@ -410,6 +466,7 @@ class ContactCompanyUnlinkView(View):
         )
         if link is None:
             raise Http404
+        _require_change(request, contact)
         return _link_written(
             request,
             pk,
@@ -422,6 +479,16 @@ class ContactCompanyUnlinkView(View):
         )
 
 
+def _card_rights(request, card) -> dict[str, Any]:
+    """What the card page offers: delete, and which amounts of related cards it shows."""
+    user = request.user
+    return {
+        "may_delete": can(user, Action.DELETE, card),
+        "show_deal_amount": "amount" not in hidden_fields(user, Entity.DEAL),
+        "show_lead_amount": "amount" not in hidden_fields(user, Entity.LEAD),
+    }
+
+
 def _render_section(request, section, card) -> HttpResponse:
     return HttpResponse(
         render_to_string(section.template_name, {"section": section, "card": card}, request)
@@ -431,6 +498,7 @@ def _render_section(request, section, card) -> HttpResponse:
 class ContactDetailView(View):
     def get(self, request, pk):
         contact = _contact_or_404(request, pk)
+        hidden = hidden_fields(request.user, Entity.CONTACT)
         sections = [
             view.build(request, contact, pk=pk)
             for view in (
@@ -439,6 +507,7 @@ class ContactDetailView(View):
                 ContactCompaniesSectionView,
                 ContactCustomFieldsSectionView,
             )
+            if not view.field_code or view.field_code not in hidden
         ]
         return render(
             request,
@@ -450,6 +519,7 @@ class ContactDetailView(View):
                 "leads": contact.alive_leads,
                 "deals": contact.alive_deals,
                 "related_limit": selectors.RELATED_LIMIT,
+                **_card_rights(request, contact),
             },
         )
 
@@ -469,23 +539,27 @@ class CompanyMainSectionView(CompanySectionMixin, SectionView):
     form_class = card_forms.CompanyMainForm
 
     def get_form(self, card, data=None):
-        return self.form_class(
+        form = self.form_class(
             data=data,
             instance=card,
             employees=selectors.responsible_choices(user=self.request.user),
             sources=selectors.source_choices(user=self.request.user),
         )
+        return apply_field_rules(form, user=self.request.user, entity=self.entity)
 
     def get_rows(self, card: Company) -> list[Row]:
         return _filled(
-            Row(_("Title"), card.title),
-            Row(_("Type"), card.get_company_type_display()),
-            Row(_("Industry"), card.industry),
-            Row(_("Number of employees"), card.employees_count),
-            Row(_("Responsible"), _person(card.responsible)),
-            Row(_("Source"), str(card.source or "")),
-            Row(_("Comment"), card.comment, wide=True),
-            _created_row(card),
+            *_shown(
+                self.hidden(),
+                ("title", Row(_("Title"), card.title)),
+                ("company_type", Row(_("Type"), card.get_company_type_display())),
+                ("industry", Row(_("Industry"), card.industry)),
+                ("employees_count", Row(_("Number of employees"), card.employees_count)),
+                ("responsible", Row(_("Responsible"), _person(card.responsible))),
+                ("source", Row(_("Source"), str(card.source or ""))),
+                ("comment", Row(_("Comment"), card.comment, wide=True)),
+                ("created_at", _created_row(card)),
+            ),
             always=2,
         )
 
@@ -500,18 +574,20 @@ class CompanyRequisitesSectionView(CompanySectionMixin, SectionView):
     form_class = card_forms.CompanyRequisitesForm
 
     def get_form(self, card, data=None):
-        return self.form_class(data=data, instance=card)
+        form = self.form_class(data=data, instance=card)
+        return apply_field_rules(form, user=self.request.user, entity=self.entity)
 
     def get_rows(self, card: Company) -> list[Row]:
         ogrn_label = _("OGRNIP") if card.company_type == CompanyType.SOLE_PROPRIETOR else _("OGRN")
-        return [
-            Row(_("Full legal name"), card.full_name, wide=True),
-            Row(_("Short legal name"), card.short_name),
-            Row(_("INN"), card.inn),
-            Row(_("KPP"), card.kpp),
-            Row(ogrn_label, card.ogrn),
-            Row(_("Director"), card.director),
-        ]
+        return _shown(
+            self.hidden(),
+            ("full_name", Row(_("Full legal name"), card.full_name, wide=True)),
+            ("short_name", Row(_("Short legal name"), card.short_name)),
+            ("inn", Row(_("INN"), card.inn)),
+            ("kpp", Row(_("KPP"), card.kpp)),
+            ("ogrn", Row(ogrn_label, card.ogrn)),
+            ("director", Row(_("Director"), card.director)),
+        )
 
     def save(self, form, card, expected_version):
         return self.update(card, expected_version, data=form.service_data())
@@ -523,6 +599,7 @@ class CompanyCommunicationsSectionView(CompanySectionMixin, CommunicationsSectio
 
 class CompanyAddressesSectionView(CompanySectionMixin, RowsSectionView):
     slug = "addresses"
+    field_code = "addresses"
     title = gettext_lazy("Addresses")
     url_name = "contacts:company_section_addresses"
     template_name = "contacts/partials/_section_addresses.html"
@@ -539,6 +616,7 @@ class CompanyAddressesSectionView(CompanySectionMixin, RowsSectionView):
 
 class CompanyBankAccountsSectionView(CompanySectionMixin, RowsSectionView):
     slug = "bank_accounts"
+    field_code = BANK_ACCOUNTS
     title = gettext_lazy("Bank accounts")
     url_name = "contacts:company_section_bank_accounts"
     template_name = "contacts/partials/_section_bank_accounts.html"
@@ -565,16 +643,19 @@ class CompanyContactsSectionView(CompanySectionMixin, SectionView):
     url_name = "contacts:company_section_contacts"
     template_name = "contacts/partials/_section_company_contacts.html"
 
+    field_code = "contacts"
+
     def get_extra(self, card):
-        return {"links": card.alive_contact_links}
+        return {"links": card.alive_contact_links, "may_change": self.may_change(card)}
 
 
 class CompanyContactPickerView(View):
     def get(self, request, pk):
         try:
-            company = selectors.company_for_edit(user=request.user, pk=pk)
+            company = selectors.company_for_edit(user=request.user, pk=pk, action=Action.READ)
         except Company.DoesNotExist:
             raise Http404 from None
+        _require_change(request, company)
         linked = selectors.linked_contact_ids(user=request.user, company=company)
         contacts = selectors.contact_picker(
             user=request.user, search=request.GET.get("q", ""), exclude_ids=linked
@@ -589,9 +670,10 @@ class CompanyContactPickerView(View):
 class CompanyContactLinkView(View):
     def post(self, request, pk):
         company = _company_or_404(request, pk)
+        _require_change(request, company)
         try:
             contact = selectors.contact_for_edit(
-                user=request.user, pk=int(request.POST.get("contact", ""))
+                user=request.user, pk=int(request.POST.get("contact", "")), action=Action.READ
             )
         except (ValueError, Contact.DoesNotExist):
             raise Http404 from None
@@ -618,6 +700,7 @@ class CompanyContactUnlinkView(View):
         )
         if link is None:
             raise Http404
+        _require_change(request, company)
         return _link_written(
             request,
             pk,
@@ -633,6 +716,7 @@ class CompanyContactUnlinkView(View):
 class CompanyDetailView(View):
     def get(self, request, pk):
         company = _company_or_404(request, pk)
+        hidden = hidden_fields(request.user, Entity.COMPANY)
         sections = [
             view.build(request, company, pk=pk)
             for view in (
@@ -644,6 +728,7 @@ class CompanyDetailView(View):
                 CompanyContactsSectionView,
                 CompanyCustomFieldsSectionView,
             )
+            if not view.field_code or view.field_code not in hidden
         ]
         return render(
             request,
@@ -655,6 +740,7 @@ class CompanyDetailView(View):
                 "leads": company.alive_leads,
                 "deals": company.alive_deals,
                 "related_limit": selectors.RELATED_LIMIT,
+                **_card_rights(request, company),
             },
         )
 
@@ -675,6 +761,7 @@ class CardDeleteView(View):
 
     def get(self, request, pk):
         card = self.get_card(pk)
+        require(request.user, Action.DELETE, card)
         return render(
             request,
             "contacts/partials/_card_delete_confirm.html",
@@ -751,6 +838,13 @@ class CardCreateView(View):
             status=status,
         )
 
+    def dispatch(self, request, *args, **kwargs):
+        # Without the right to add cards the page (and its POST) is refused outright.
+        model = Contact if self.card_kind == "contact" else Company
+        if not can(request.user, Action.ADD, model):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
         form, custom = self.forms()
         return self.respond(form, custom, **self.context())
@@ -791,7 +885,9 @@ class ContactCreateView(CardCreateView):
         if not raw:
             return None
         try:
-            return selectors.company_for_edit(user=self.request.user, pk=int(raw))
+            return selectors.company_for_edit(
+                user=self.request.user, pk=int(raw), action=Action.READ
+            )
         except (ValueError, Company.DoesNotExist):
             raise Http404 from None
 

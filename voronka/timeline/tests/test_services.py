@@ -4,6 +4,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.contacts.tests.factories import CompanyFactory
 from voronka.sales.services import deal_create, deal_move_to_stage, deal_update
 from voronka.sales.tests.factories import PipelineFactory, stage_of
@@ -84,6 +86,12 @@ def test_an_activity_past_its_deadline_is_overdue(manager, deal):
 
 
 def test_activity_complete_closes_it_once(manager, other_manager, deal):
+    # A colleague who may change the department's deals completes it.
+    role_with(
+        (Entity.DEAL, Action.READ, Scope.DEPARTMENT),
+        (Entity.DEAL, Action.UPDATE, Scope.DEPARTMENT),
+        members=[other_manager],
+    )
     activity = activity_create(
         actor=manager, card=deal, kind="meeting", subject="Встреча", responsible=manager
     )
@@ -130,7 +138,7 @@ def test_each_changed_field_gets_its_own_history_entry(manager, deal, data, fiel
 
 
 def test_relation_changes_are_recorded_with_readable_names(manager, other_manager, deal):
-    company = CompanyFactory(title="ООО «Вектор»")
+    company = CompanyFactory(title="ООО «Вектор»", responsible=manager)
     deal_update(actor=manager, deal=deal, data={"company": company, "responsible": other_manager})
     entries = field_entries(deal)
     assert entries["company"]["new"] == "ООО «Вектор»"

@@ -238,8 +238,9 @@ def test_panel_costs_fixed_queries(client, manager, deal, count, django_assert_n
     comment_add(actor=manager, card=deal, text="ещё")
     client.force_login(manager)
     client.get(url("panel", deal))  # warm the content type cache
-    # session, user, the card, open activities, feed page (+ the user lookup label: none)
-    with django_assert_num_queries(5):
+    # session, user, the user's rights, the card, the user's field rules, open activities,
+    # feed page (+ the user lookup label: none)
+    with django_assert_num_queries(7):
         assert client.get(url("panel", deal)).status_code == 200
 
 
@@ -261,8 +262,9 @@ def test_comment_action_costs_fixed_queries(
     add_entries(deal, manager, count)
     client.force_login(manager)
     client.post(url("comment_add", deal), {"text": "прогрев"})
-    # session, user, card, savepoint + insert + release, open activities, feed
-    with django_assert_num_queries(8):
+    # session, user, the user's rights, card, savepoint + insert + release, the user's field
+    # rules, open activities, feed
+    with django_assert_num_queries(10):
         assert client.post(url("comment_add", deal), {"text": "ещё"}).status_code == 200
 
 
