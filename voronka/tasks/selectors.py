@@ -234,7 +234,7 @@ def card_links(*, user, tasks: list[Task]) -> dict[int, CardLink]:
     return links
 
 
-# --- one task --------------------------------------------------------------------------------------
+# --- one task ------------------------------------------------------------------------------
 def task_card(*, user, pk: int) -> Task | None:
     """The task with its people and checklist (prefetched), or None when the user may not see
     it — the caller answers 404 exactly as for a missing one."""
