@@ -272,6 +272,20 @@ def role_unassign(*, actor, role: Role, user, request=None) -> None:
     forget_rights(user)
 
 
+def employee_roles_set(*, actor, employee, roles, request=None) -> None:
+    """Make ``roles`` exactly the roles the employee holds (each change audited)."""
+    require(actor, Action.UPDATE, Entity.SETTINGS)
+    wanted = {role.pk: role for role in roles}
+    with transaction.atomic():
+        held = {role.pk: role for role in Role.objects.filter(members=employee)}
+        for pk, role in held.items():
+            if pk not in wanted:
+                role_unassign(actor=actor, role=role, user=employee, request=request)
+        for pk, role in wanted.items():
+            if pk not in held:
+                role_assign(actor=actor, role=role, user=employee, request=request)
+
+
 def field_rule_set(
     *, actor, role: Role, entity: str, field: str, access: str | None, request=None
 ) -> FieldRule | None:

@@ -73,20 +73,42 @@ class EmployeeForm(ShapeModelForm):
             "work_days",
             "is_staff",
         ]
-        labels = {"username": _("Login"), "is_staff": _("Administrator")}
+        labels = {"username": _("Login"), "is_staff": _("Technical administration")}
         help_texts = {
             "username": _("Used to sign in; cannot be changed later."),
-            "is_staff": _("Administrators open the settings."),
+            "is_staff": _(
+                "Opens the technical administration site. What the employee sees and changes "
+                "in the CRM, the settings included, comes from the roles."
+            ),
         }
         widgets = {
             "work_day_start": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "work_day_end": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         }
 
-    def __init__(self, *args, departments=None, **kwargs):
+    roles = forms.ModelMultipleChoiceField(
+        label=_("Roles"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "What the employee sees and changes. An employee without a role gets the rights "
+            "of the roles marked “for employees without a role”."
+        ),
+    )
+
+    def __init__(self, *args, departments=None, roles=None, **kwargs):
         super().__init__(*args, **kwargs)
         if departments is not None:
             self.fields["department"].queryset = departments
+        if roles is None:
+            del self.fields["roles"]
+        else:
+            self.fields["roles"].queryset = roles
+            if self.instance.pk:
+                self.initial["roles"] = list(
+                    roles.filter(members=self.instance).values_list("pk", flat=True)
+                )
         if self.instance.pk:
             del self.fields["username"]
             del self.fields["password"]
@@ -97,6 +119,7 @@ class EmployeeForm(ShapeModelForm):
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("password", None)
+        data.pop("roles", None)
         return data
 
 

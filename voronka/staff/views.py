@@ -5,6 +5,7 @@ from contextlib import suppress
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,6 +14,8 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 
+from voronka.access.selectors import role_list
+from voronka.access.services import employee_roles_set
 from voronka.core.permissions import RightRequiredMixin
 from voronka.customization.views import (
     SettingsFormView,
@@ -72,9 +75,9 @@ class EmployeeListView(SettingsPageView):
             page = 1
         offset = (page - 1) * per_page
         rows = list(
-            selectors.employee_settings_list(user=self.request.user, query=query, active=active)[
-                offset : offset + per_page + 1
-            ]
+            selectors.employee_settings_list(
+                user=self.request.user, query=query, active=active
+            ).prefetch_related("access_roles")[offset : offset + per_page + 1]
         )
         params = self.request.GET.copy()
         params.pop("page", None)
@@ -98,7 +101,17 @@ class EmployeeFormMixin:
     def get_form(self, data=None):
         kwargs = self.get_form_kwargs()
         kwargs["departments"] = selectors.department_settings_list(user=self.request.user)
+        kwargs["roles"] = role_list(user=self.request.user)
         return self.form_class(data=data, **kwargs)
+
+    def save_roles(self, form, employee) -> None:
+        if "roles" in form.cleaned_data:
+            employee_roles_set(
+                actor=self.request.user,
+                employee=employee,
+                roles=form.cleaned_data["roles"],
+                request=self.request,
+            )
 
 
 class EmployeeCreateView(EmployeeFormMixin, SettingsFormView):
@@ -106,12 +119,15 @@ class EmployeeCreateView(EmployeeFormMixin, SettingsFormView):
     title = gettext_lazy("New employee")
     success_message = gettext_lazy("The employee is added.")
 
+    @transaction.atomic
     def save(self, form):
-        return employee_create(
+        employee = employee_create(
             actor=self.request.user,
             data=form.service_data(),
             password=form.cleaned_data["password"],
         )
+        self.save_roles(form, employee)
+        return employee
 
 
 class EmployeeUpdateView(EmployeeFormMixin, SettingsFormView):
@@ -129,10 +145,13 @@ class EmployeeUpdateView(EmployeeFormMixin, SettingsFormView):
     def get_title(self):
         return str(self.object)
 
+    @transaction.atomic
     def save(self, form):
-        return employee_update(
+        employee = employee_update(
             actor=self.request.user, employee=self.object, data=form.service_data()
         )
+        self.save_roles(form, employee)
+        return employee
 
 
 class EmployeeSetActiveView(RightRequiredMixin, View):

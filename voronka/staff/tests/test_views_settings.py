@@ -8,6 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from voronka.access.models import Action, AuditEvent, Entity, Role, Scope
+from voronka.access.tests.factories import role_with
 from voronka.staff.models import Absence, AbsenceKind, Department, User
 from voronka.staff.services import absence_create
 from voronka.staff.tests.factories import DepartmentFactory, UserFactory
@@ -96,7 +98,9 @@ def test_employees_are_listed_with_departments(
 ):
     UserFactory(username="gone", last_name="Уволенный", is_active=False)
 
-    with django_assert_num_queries(3):  # session, user, employees with departments
+    Role.objects.get(code="head").members.add(head)
+
+    with django_assert_num_queries(4):  # session, user, employees with departments, roles
         response = admin_client.get(reverse("staff:settings_employees"))
 
     html = response.content.decode()
@@ -433,3 +437,63 @@ def test_employee_options_are_for_administrators(client, manager):
     client.force_login(manager)
 
     assert client.get(reverse("staff:settings_employee_options")).status_code == 403
+
+
+# ---- Rights: the settings right, the employee's roles ----------------------------------------
+
+
+def test_a_settings_reader_sees_employees_but_changes_nothing(client, manager, other_manager):
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    client.force_login(manager)
+
+    pages = [
+        client.get(reverse(name)).status_code
+        for name in ("staff:settings_employees", "staff:settings_departments")
+    ]
+    writes = [
+        client.get(reverse("staff:settings_employee_create")).status_code,
+        client.post(
+            reverse("staff:settings_employee_set_active", args=[other_manager.pk]), {"active": "0"}
+        ).status_code,
+        client.post(reverse("staff:settings_department_create"), {"name": "Склад"}).status_code,
+    ]
+
+    assert pages == [200, 200]
+    assert writes == [403, 403, 403]
+    other_manager.refresh_from_db()
+    assert other_manager.is_active
+
+
+def test_the_staff_services_check_the_settings_right(manager, other_manager):
+    from django.core.exceptions import PermissionDenied
+
+    from voronka.staff.services import department_create, employee_set_active
+
+    with pytest.raises(PermissionDenied):
+        employee_set_active(actor=manager, employee=other_manager, active=False)
+    with pytest.raises(PermissionDenied):
+        department_create(actor=manager, name="Склад")
+
+
+def test_the_employee_dialog_shows_and_changes_the_roles(admin_client, manager):
+    head_role = Role.objects.get(code="head")
+    operator = Role.objects.get(code="operator")
+    operator.members.add(manager)
+
+    dialog = admin_client.get(reverse("staff:settings_employee_update", args=[manager.pk]))
+    html = dialog.content.decode()
+    assert re.search(rf'name="roles" value="{operator.pk}"[^>]* checked', html)
+    assert not re.search(rf'name="roles" value="{head_role.pk}"[^>]* checked', html)
+
+    data = _employee_data()
+    del data["password"]
+    data["roles"] = [str(head_role.pk)]
+    response = admin_client.post(
+        reverse("staff:settings_employee_update", args=[manager.pk]), data, headers=HTMX
+    )
+
+    assert response.status_code == 204
+    assert list(Role.objects.filter(members=manager)) == [head_role]
+    assert list(
+        AuditEvent.objects.filter(action__startswith="role.").values_list("action", flat=True)
+    ) == ["role.assign", "role.unassign"]
