@@ -72,7 +72,11 @@ class TaskForm(forms.Form):
     deadline = forms.DateTimeField(
         label=_("Deadline"), required=False, input_formats=DATETIME_FORMATS, widget=DeadlineInput
     )
-    requires_control = forms.BooleanField(label=_("Accept the result"), required=False)
+    requires_control = forms.BooleanField(
+        label=_("Accept the result"),
+        required=False,
+        help_text=_("When the responsible finishes, you check the result and accept it."),
+    )
     co_executors = forms.ModelMultipleChoiceField(
         label=_("Co-executors"), queryset=_active_users(), required=False, widget=MultiUserWidget
     )

@@ -10,7 +10,8 @@ Who may do what on a task the actor may update:
 
 * the **creator** and a **supervisor** (an administrator, or a role opening other people's
   tasks for update — a head of department) edit everything, move the deadline freely, accept or
-  return a result awaiting control, delete (with the delete right);
+  return a result awaiting control, delete (with the delete right) — a supervisor who is the
+  responsible or a co-executor of the task is treated as one for the deadline and the control;
 * the **responsible** edits the task, moves it through the statuses and moves its deadline —
   only with a comment while ``TASKS_DEADLINE_CHANGE_NEEDS_COMMENT`` holds;
 * **co-executors** move it through the statuses and tick the checklist;
@@ -113,8 +114,9 @@ def may_work(actor, task: Task) -> bool:
 
 
 def may_control(actor, task: Task) -> bool:
-    """May accept or return a result awaiting control."""
-    return is_creator(actor, task) or is_supervisor(actor, task)
+    """May accept or return a result awaiting control: the creator, or a supervisor who is
+    not the one who did the work."""
+    return is_creator(actor, task) or (is_supervisor(actor, task) and not is_executor(actor, task))
 
 
 def _check(allowed: bool) -> None:
@@ -524,13 +526,13 @@ def task_change_status(
 
 
 def deadline_needs_comment(actor, task: Task) -> bool:
-    """Whether moving this task's deadline asks the actor for a comment: the responsible (not
-    being its creator or a supervisor) while ``TASKS_DEADLINE_CHANGE_NEEDS_COMMENT`` holds."""
-    return bool(
-        setting("TASKS_DEADLINE_CHANGE_NEEDS_COMMENT")
-        and not is_creator(actor, task)
-        and not is_supervisor(actor, task)
-    )
+    """Whether moving this task's deadline asks the actor for a comment, while
+    ``TASKS_DEADLINE_CHANGE_NEEDS_COMMENT`` holds: the responsible and co-executors do (a head
+    of department too, when the task is theirs to do), unless they created the task; a
+    supervisor moving someone else's deadline does not."""
+    if not setting("TASKS_DEADLINE_CHANGE_NEEDS_COMMENT") or is_creator(actor, task):
+        return False
+    return is_executor(actor, task) or not is_supervisor(actor, task)
 
 
 def may_move_deadline(actor, task: Task) -> bool:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("tasks/", views.TaskListView.as_view(), name="task_list"),
     path("tasks/board/", views.TaskBoardView.as_view(), name="task_board"),
     path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
+    path("tasks/for-card/", views.CardTasksView.as_view(), name="card_tasks"),
     path("tasks/<int:pk>/", views.TaskDetailView.as_view(), name="task_detail"),
     path("tasks/<int:pk>/edit/", views.TaskEditView.as_view(), name="task_edit"),
     path("tasks/<int:pk>/status/", views.TaskStatusView.as_view(), name="task_status"),

@@ -191,8 +191,10 @@ def task_changed(request, pk: int, message: str | None = None) -> HttpResponse:
     """The task card's body again, read fresh, aimed at ``#task``; the dialog closes."""
     response = render_task(request, load_task(request, pk))
     response = reswap(retarget(response, f"#{TASK_ID}"), "outerHTML")
-    trigger_client_event(response, "voronka:modal-close", {})
+    # Events fire on the element that sent the request, in this order: the page hears the
+    # change before the dialog holding that element is closed.
     trigger_client_event(response, CHANGED_EVENT, {})
+    trigger_client_event(response, "voronka:modal-close", {})
     if message:
         _toast(response, message)
     return response
@@ -370,9 +372,9 @@ class TaskCreateView(View):
                 if not request.htmx:
                     return HttpResponseRedirect(target)
                 response = HttpResponse(status=204)
-                trigger_client_event(response, "voronka:modal-close", {})
                 trigger_client_event(response, CHANGED_EVENT, {"id": task.pk})
                 trigger_client_event(response, "tasks:created", {"id": task.pk, "url": target})
+                trigger_client_event(response, "voronka:modal-close", {})
                 return _toast(response, _("The task “%(title)s” is created.") % {"title": task})
         return self._render(request, form, status=422)
 
@@ -491,3 +493,22 @@ class TaskDeleteView(View):
         if request.htmx:
             return _toast(HttpResponseClientRedirect(target), _("The task is deleted."))
         return HttpResponseRedirect(target)
+
+
+class CardTasksView(View):
+    """The open tasks of a CRM card (``?card=deal:42``) — the block the card's timeline shows,
+    read again after a task changed; 404 for a card the user may not see."""
+
+    def get(self, request):
+        from voronka.tasks.templatetags.tasks import card_tasks_context
+
+        reference = parse_card_reference(request.GET.get("card"))
+        if reference is None:
+            raise Http404
+        try:
+            card = services.resolve_card(
+                actor=request.user, card_type=reference[0], card_id=reference[1]
+            )
+        except ValidationError:
+            raise Http404 from None
+        return render(request, "tasks/partials/_card_tasks.html", card_tasks_context(request, card))

@@ -27,18 +27,19 @@ def card_tasks(context, card):
     task" button linking the new task to the card — one query (plus the rights, once per
     request). The block reloads itself when a task changes on the page."""
     request = context["request"]
-    card_type = card._meta.model_name
     html = render_to_string(
-        "tasks/partials/_card_tasks.html",
-        {
-            "card": card,
-            "card_ref": f"{card_type}:{card.pk}",
-            "tasks": selectors.card_tasks(user=request.user, card=card),
-            "can_add": can(request.user, Action.ADD, Task),
-        },
-        request=request,
+        "tasks/partials/_card_tasks.html", card_tasks_context(request, card), request=request
     )
     return mark_safe(html)  # rendered by the template engine, escaped there
+
+
+def card_tasks_context(request, card) -> dict:
+    return {
+        "card": card,
+        "card_ref": f"{card._meta.model_name}:{card.pk}",
+        "tasks": selectors.card_tasks(user=request.user, card=card),
+        "can_add": can(request.user, Action.ADD, Task),
+    }
 
 
 @register.filter

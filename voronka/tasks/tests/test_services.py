@@ -374,3 +374,19 @@ def test_delete_needs_the_delete_right(manager):
     task = make(manager)
     with pytest.raises(PermissionDenied):
         task_delete(actor=manager, task=task)
+
+
+def test_a_head_doing_the_task_still_explains_a_deadline_move(head_role, manager):
+    task = make(manager, responsible=head_role, requires_control=True)
+    with pytest.raises(ValidationError):
+        task_change_deadline(actor=head_role, task=task, deadline=IN_A_DAY)
+    task = task_change_status(actor=head_role, task=task, action="complete")
+    assert task.status == TaskStatus.AWAITING_CONTROL
+    with pytest.raises(PermissionDenied):
+        task_change_status(actor=head_role, task=task, action="accept")
+
+
+def test_a_head_moves_a_subordinates_deadline_without_a_comment(head_role, manager):
+    task = make(manager)
+    task = task_change_deadline(actor=head_role, task=task, deadline=IN_A_DAY)
+    assert task.deadline == IN_A_DAY

@@ -439,3 +439,14 @@ def test_factory_task_is_visible_to_its_responsible(client, manager):
     task = TaskFactory(responsible=manager)
     client.force_login(manager)
     assert client.get(url("task_detail", task)).status_code == 200
+
+
+def test_card_tasks_block_reloads_and_hides_invisible_cards(client, manager, stranger):
+    deal = DealFactory(responsible=manager)
+    hidden = DealFactory(responsible=stranger)
+    make(manager, title="По сделке", card=deal)
+    client.force_login(manager)
+    response = client.get(reverse("tasks:card_tasks"), {"card": f"deal:{deal.pk}"}, **HX)
+    assert response.status_code == 200 and "По сделке" in response.content.decode()
+    for card in (f"deal:{hidden.pk}", "deal:999999", "ship:1", ""):
+        assert client.get(reverse("tasks:card_tasks"), {"card": card}).status_code == 404
