@@ -99,7 +99,24 @@ def create_team(context: DemoContext, writer: BulkWriter) -> None:
     team.sales_head_id = departments["sales"].head_id
     # The head of sales takes clients too, like in most small departments.
     team.sales_manager_ids.append(team.sales_head_id)
+    _give_roles(users)
     _create_absences(context, writer, users)
+
+
+# Who holds which role beside the default Manager one, so the demo shows scoped rights: the
+# head of sales sees the whole department, an operator its leads but no money.
+DEMO_ROLES = (("a.smirnov", "head"), ("d.kuznetsov", "operator"))
+
+
+def _give_roles(users: list[User]) -> None:
+    from voronka.access.models import Role
+    from voronka.access.services import role_assign
+
+    by_username = {user.username: user for user in users}
+    roles = {role.code: role for role in Role.objects.filter(code__in=[c for _u, c in DEMO_ROLES])}
+    for username, code in DEMO_ROLES:
+        if code in roles and username in by_username:
+            role_assign(actor=None, role=roles[code], user=by_username[username])
 
 
 def _create_absences(context: DemoContext, writer: BulkWriter, users: list[User]) -> None:

@@ -84,6 +84,23 @@ def test_the_agency_has_departments_with_heads_and_employees_who_cannot_sign_in(
     assert Absence.objects.filter(starts_on__lte=today, ends_on__gte=today).count() >= 2
 
 
+def test_the_head_of_sales_and_an_operator_hold_their_roles(demo):
+    from voronka.access.models import Action, Entity, Scope
+    from voronka.access.predicates import hidden_fields, scope_for
+
+    head = Department.objects.get(name="Отдел продаж").head
+    operator = User.objects.get(access_roles__code="operator")
+    others = User.objects.filter(access_roles__isnull=True)
+
+    assert list(head.access_roles.values_list("code", flat=True)) == ["head"]
+    assert scope_for(head, Entity.DEAL, Action.READ) == Scope.DEPARTMENT_TREE
+    assert operator.department == head.department
+    assert "amount" in hidden_fields(operator, Entity.DEAL)
+    # Everyone else works as a Manager, the role of employees without one.
+    assert others.count() == 14
+    assert scope_for(others.first(), Entity.DEAL, Action.READ) == Scope.OWN
+
+
 def test_catalogues_pipelines_and_stages_are_in_place(demo):
     assert Source.objects.count() == 8
     assert set(LossReason.objects.values_list("name", flat=True)) >= {"Дорого", "Нет бюджета"}
