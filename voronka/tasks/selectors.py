@@ -224,7 +224,7 @@ def card_links(*, user, tasks: list[Task]) -> dict[int, CardLink]:
         card = found.get((task.card_type_id, task.card_id))
         kind = str(CARD_KINDS[name])
         if card is None:
-            links[task.pk] = CardLink(kind, f"№ {task.card_id}", None)
+            links[task.pk] = CardLink(kind, _("No. %(number)s") % {"number": task.card_id}, None)
             continue
         try:
             url = reverse(CARD_URLS[name], args=[card.pk])

@@ -266,7 +266,7 @@ class TaskDeadlineView(View):
     def get(self, request, pk: int):
         task = load_task(request, pk)
         if not services.may_move_deadline(request.user, task):
-            raise Http404
+            raise PermissionDenied
         form = DeadlineForm(initial={"deadline": _local(task.deadline)})
         return _deadline_dialog(request, task, form, version=task.version)
 
