@@ -384,3 +384,17 @@ def test_a_list_answers_with_the_whole_page_when_htmx_restores_history(admin_cli
     assert "<html" not in partial.content.decode()
     assert "<html" in restored.content.decode()
     assert "HX-Request" in partial.headers["Vary"]
+
+
+def test_a_settings_reader_is_not_offered_the_edit_controls(client, manager):
+    SourceFactory(code="call", name="Звонок")
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    client.force_login(manager)
+
+    html = client.get(reverse("customization:settings_sources")).content.decode()
+
+    assert "Звонок" in html
+    assert reverse("customization:settings_source_create") not in html
+    assert "Edit" not in html
+    # The settings menu offers the pages the reader may open, products included (Manager).
+    assert reverse("access:role_list") in html and reverse("sales:settings_products") in html
