@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
+from voronka.access.models import Action
 from voronka.contacts.models import CommunicationKind, CommunicationValueType
 from voronka.core.money import Currency
 from voronka.core.sections import LookupWidget
@@ -53,9 +54,19 @@ def typed_number(value) -> str:
     return result
 
 
-def _company_label(pk) -> str:
-    company = card_selectors.company_by_id(user=None, pk=pk)
+def _company_label(pk, user=None) -> str:
+    company = card_selectors.company_by_id(user=user, pk=pk)
     return str(company) if company else ""
+
+
+def _for_user(form: forms.BaseForm, user) -> None:
+    """Pickers of companies and contacts name a chosen id only when the user sees that card."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, LookupWidget) and widget.url_name == "sales:company_lookup":
+            widget.label_of = lambda pk: _company_label(pk, user)
+        elif isinstance(widget, LookupWidget) and widget.url_name == "sales:contact_lookup":
+            widget.label_of = lambda pk: _contact_label(pk, user)
 
 
 def _user_label(pk) -> str:
@@ -130,8 +141,9 @@ class CardMainForm(forms.Form):
 
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        if self.fields["amount"].disabled:
-            data.pop("amount")
+        # Disabled (from products or read-only for the user) or hidden: not sent at all.
+        if "amount" not in self.fields or self.fields["amount"].disabled:
+            data.pop("amount", None)
         return data
 
 
@@ -172,8 +184,11 @@ class DealClientForm(forms.Form):
 
     company = company_field()
 
-    def __init__(self, *args, card=None, **kwargs):
+    def __init__(self, *args, card=None, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.card = card
+        self.user = user
+        _for_user(self, user)
         if card is not None and card.company_id:
             self.fields["company"].widget.label = str(card.company)
         self.contact_ids: list[str] = []
@@ -182,9 +197,20 @@ class DealClientForm(forms.Form):
             self.contact_ids = [v for v in self.data.getlist("contact") if v]
             self.primary_id = self.data.get("primary_contact", "")
 
+    def _linked_contacts(self, missing: list[str]) -> dict:
+        """Contacts already on the deal stay pickable even when the user does not see them."""
+        if not missing or self.card is None or self.card.pk is None:
+            return {}
+        return {
+            link.contact_id: link.contact
+            for link in self.card.contact_links.select_related("contact")
+        }
+
     def clean(self):
         data = super().clean()
-        found = card_selectors.contacts_by_id(user=None, ids=self.contact_ids)
+        found = card_selectors.contacts_by_id(user=self.user, ids=self.contact_ids)
+        missing = [v for v in self.contact_ids if not (v.isdigit() and int(v) in found)]
+        found.update({pk: c for pk, c in self._linked_contacts(missing).items() if pk not in found})
         contacts = []
         for value in self.contact_ids:
             contact = found.get(int(value)) if value.isdigit() else None
@@ -196,7 +222,13 @@ class DealClientForm(forms.Form):
         company_id = data.get("company") or ""
         data["company"] = None
         if company_id:
-            company = card_selectors.company_by_id(user=None, pk=company_id)
+            company = card_selectors.company_by_id(user=self.user, pk=company_id)
+            if (
+                company is None
+                and self.card is not None
+                and str(self.card.company_id) == company_id
+            ):
+                company = self.card.company  # already on the deal, seen or not
             if company is None:
                 self.add_error("company", _("There is no such company."))
             data["company"] = company
@@ -367,6 +399,9 @@ class CustomFieldsForm(forms.Form):
     def service_data(self) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for code, definition in self.definitions.items():
+            field = self.fields.get(code)
+            if field is None or field.disabled:
+                continue  # hidden from or read-only for the user: left as it is
             value = self.cleaned_data.get(code)
             if definition.field_type == FieldType.MONEY and value:
                 stored = self.existing.get(code)
@@ -384,8 +419,8 @@ def contact_field(label=None, required=False) -> forms.CharField:
     )
 
 
-def _contact_label(pk) -> str:
-    contact = card_selectors.contacts_by_id(user=None, ids=[pk]).get(int(pk))
+def _contact_label(pk, user=None) -> str:
+    contact = card_selectors.contacts_by_id(user=user, ids=[pk]).get(int(pk))
     return str(contact) if contact else ""
 
 
@@ -458,6 +493,11 @@ class DealCreateForm(forms.Form):
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        _for_user(self, user)
+        self.fields["pipeline"].queryset = card_selectors.deal_pipeline_queryset(
+            user=user, action=Action.ADD
+        )
         self.initial.setdefault("currency", settings.DEFAULT_CURRENCY)
         if user is not None and not self.is_bound:
             self.initial.setdefault("responsible", user.pk)
@@ -468,13 +508,13 @@ class DealCreateForm(forms.Form):
         company_id = data.get("company") or ""
         data["company"] = None
         if company_id:
-            data["company"] = card_selectors.company_by_id(user=None, pk=company_id)
+            data["company"] = card_selectors.company_by_id(user=self.user, pk=company_id)
             if data["company"] is None:
                 self.add_error("company", _("There is no such company."))
         contact_id = data.get("contact") or ""
         data["contact"] = None
         if contact_id:
-            data["contact"] = card_selectors.contacts_by_id(user=None, ids=[contact_id]).get(
+            data["contact"] = card_selectors.contacts_by_id(user=self.user, ids=[contact_id]).get(
                 int(contact_id) if contact_id.isdigit() else 0
             )
             if data["contact"] is None:
@@ -510,8 +550,13 @@ class LeadConvertForm(forms.Form):
     company = forms.CharField(required=False)
     company_other = company_field()
 
-    def __init__(self, *args, lead=None, amount_from_products=False, **kwargs):
+    def __init__(self, *args, lead=None, amount_from_products=False, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
+        _for_user(self, user)
+        self.fields["pipelines"].queryset = card_selectors.deal_pipeline_queryset(
+            user=user, action=Action.ADD
+        )
         self.fields["company_other"].label = _("Another company")
         if amount_from_products:
             self.fields["amount"].disabled = True
@@ -537,7 +582,7 @@ class LeadConvertForm(forms.Form):
         data["contact_card"], data["create_contact"] = self._pick(
             data.get("contact", ""),
             data.get("contact_other", ""),
-            lambda pk: card_selectors.contacts_by_id(user=None, ids=[pk]).get(
+            lambda pk: card_selectors.contacts_by_id(user=self.user, ids=[pk]).get(
                 int(pk) if str(pk).isdigit() else 0
             ),
             "contact",
@@ -545,7 +590,7 @@ class LeadConvertForm(forms.Form):
         data["company_card"], data["create_company"] = self._pick(
             data.get("company", ""),
             data.get("company_other", ""),
-            lambda pk: card_selectors.company_by_id(user=None, pk=pk),
+            lambda pk: card_selectors.company_by_id(user=self.user, pk=pk),
             "company",
         )
         return data

@@ -1,7 +1,7 @@
 """Reads of leads, deals and boards; one module per area.
 
-Access rights arrive with the access app: ``user`` is accepted by every selector but does not
-filter yet, so every employee sees every card.
+Every selector takes the user and reads only the leads and deals (and the contacts and
+companies shown with them) that user may see: ``voronka.access.predicates.visible_to``.
 """
 
 from voronka.sales.selectors.boards import (

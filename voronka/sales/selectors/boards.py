@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.predicates import can, hidden_fields, rights_of, scope_for, visible_to
 from voronka.customization.models import Source
 from voronka.sales.models import (
     Deal,
@@ -41,13 +43,31 @@ class BoardColumn:
     cards: list
 
 
+def amount_hidden(user, model: type[Lead] | type[Deal]) -> bool:
+    """Whether the user's field rules hide the amount of leads or deals (then no column sums
+    either)."""
+    entity = Entity.LEAD if model is Lead else Entity.DEAL
+    return "amount" in hidden_fields(user, entity)
+
+
+def visible_cards(user, model: type[Lead] | type[Deal]) -> QuerySet:
+    """The leads or deals (not in the recycle bin) the user may see."""
+    return visible_to(user, model.objects.all())
+
+
 def stage_totals(
-    model: type[Lead] | type[Deal], stage_ids: list[int], cards: QuerySet | None = None
+    model: type[Lead] | type[Deal],
+    stage_ids: list[int],
+    cards: QuerySet | None = None,
+    *,
+    user,
 ) -> dict[int, StageTotals]:
     """Card count and money sums per stage and currency, in one aggregate query; ``cards`` is
-    the (filtered) set to count, all cards by default."""
+    the (filtered) set to count, by default every card the user sees. A hidden amount leaves
+    the sums empty."""
     totals: dict[int, StageTotals] = defaultdict(StageTotals)
-    queryset = cards if cards is not None else model.objects.all()
+    queryset = cards if cards is not None else visible_cards(user, model)
+    with_sums = not amount_hidden(user, model)
     rows = (
         queryset.filter(stage_id__in=stage_ids)
         .order_by()
@@ -57,7 +77,8 @@ def stage_totals(
     for row in rows:
         column = totals[row["stage_id"]]
         column.count += row["count"]
-        column.sums[row["currency"]] = row["total"] or Decimal("0.00")
+        if with_sums:
+            column.sums[row["currency"]] = row["total"] or Decimal("0.00")
     return totals
 
 
@@ -142,10 +163,12 @@ def _first_cards(model, base: QuerySet, stage_ids, per_stage: int, *, one_pass: 
     return list(queryset)
 
 
-def _board(model, stages: list[Stage], per_stage: int, cards: QuerySet | None, one_pass: bool):
+def _board(
+    user, model, stages: list[Stage], per_stage: int, cards: QuerySet | None, one_pass: bool
+):
     stage_ids = [stage.pk for stage in stages]
-    base = cards if cards is not None else model.objects.all()
-    totals = stage_totals(model, stage_ids, base)
+    base = cards if cards is not None else visible_cards(user, model)
+    totals = stage_totals(model, stage_ids, base, user=user)
     rows = _first_cards(model, base, stage_ids, per_stage, one_pass=one_pass) if stage_ids else []
     _attach_next_activities(model, rows)
     by_stage: dict[int, list] = defaultdict(list)
@@ -173,13 +196,14 @@ def deal_board(
     """The kanban of a deal pipeline: every stage (open, won and lost) with its count, sums and
     newest cards, each card with responsible, company, primary contact and next activity.
 
-    ``cards`` is the filtered set (all deals by default); counts and sums are of that set;
+    ``cards`` is the filtered set, from ``board_cards`` (by default every deal the user sees);
+    counts and sums are of that set;
     ``one_pass`` when its filter is costly per row (see ``_first_cards``).
     Five queries whatever the number of deals: stages, totals, cards, primary contacts, next
     activities.
     """
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Deal, stages, per_stage, cards, one_pass)
+    return _board(user, Deal, stages, per_stage, cards, one_pass)
 
 
 def lead_board(
@@ -193,7 +217,7 @@ def lead_board(
     """The kanban of a lead pipeline, like ``deal_board``; four queries (the contact comes with
     the card)."""
     stages = list(pipeline.stages.order_by("sort", "pk"))
-    return _board(Lead, stages, per_stage, cards, one_pass)
+    return _board(user, Lead, stages, per_stage, cards, one_pass)
 
 
 @dataclass
@@ -219,8 +243,8 @@ def parse_board_cursor(value: str | None) -> tuple[datetime.datetime, int] | Non
         return None
 
 
-def _column_page(model, stage: Stage, cards, after, per_page: int) -> CardPage:
-    queryset = (cards if cards is not None else model.objects.all()).filter(stage=stage)
+def _column_page(user, model, stage: Stage, cards, after, per_page: int) -> CardPage:
+    queryset = (cards if cards is not None else visible_cards(user, model)).filter(stage=stage)
     cursor = parse_board_cursor(after) if isinstance(after, str) else after
     if cursor is not None:
         created_at, pk = cursor
@@ -244,7 +268,7 @@ def deal_column_page(
 ) -> CardPage:
     """The next deals of one column below ``after`` (keyset paging on (created_at, id), newest
     first) — three queries whatever the column's length."""
-    return _column_page(Deal, stage, cards, after, per_page)
+    return _column_page(user, Deal, stage, cards, after, per_page)
 
 
 def lead_column_page(
@@ -256,26 +280,68 @@ def lead_column_page(
     per_page: int = BOARD_PAGE,
 ) -> CardPage:
     """The next leads of one column below ``after``, like ``deal_column_page``."""
-    return _column_page(Lead, stage, cards, after, per_page)
+    return _column_page(user, Lead, stage, cards, after, per_page)
 
 
 def board_deal(*, user, pk: int) -> Deal | None:
-    """One deal (not in the recycle bin) with what its board card shows; None when missing."""
-    rows = list(_with_card_details(Deal, Deal.objects.filter(pk=pk)).select_related("stage"))
+    """One deal (not in the recycle bin) the user sees, with what its board card shows; None
+    when missing or hidden."""
+    queryset = visible_cards(user, Deal).filter(pk=pk)
+    rows = list(_with_card_details(Deal, queryset).select_related("stage"))
     _attach_next_activities(Deal, rows)
     return rows[0] if rows else None
 
 
 def board_lead(*, user, pk: int) -> Lead | None:
-    """One lead (not in the recycle bin) with what its board card shows; None when missing."""
-    rows = list(_with_card_details(Lead, Lead.objects.filter(pk=pk)).select_related("stage"))
+    """One lead (not in the recycle bin) the user sees, with what its board card shows; None
+    when missing or hidden."""
+    queryset = visible_cards(user, Lead).filter(pk=pk)
+    rows = list(_with_card_details(Lead, queryset).select_related("stage"))
     _attach_next_activities(Lead, rows)
     return rows[0] if rows else None
 
 
+def open_pipelines(*, user, entity: str, action: str = Action.READ) -> QuerySet:
+    """The pipelines of leads or deals in which the user may ``action`` some cards: a deal
+    pipeline whose own permission row says "none" is left out (as are all pipelines of an
+    entity the user may not ``action`` at all). No query of its own beyond the rights."""
+    pipelines = Pipeline.objects.filter(entity=entity)
+    if entity == PipelineEntity.LEAD:
+        return pipelines if can(user, action, Entity.LEAD) else pipelines.none()
+    if not can(user, action, Entity.DEAL):
+        return pipelines.none()
+    if user.is_superuser:
+        return pipelines
+    special = {
+        pipeline_id: scope
+        for (row_action, pipeline_id), scope in rights_of(user).per_pipeline.items()
+        if row_action == action
+    }
+    if scope_for(user, Entity.DEAL, action) > Scope.NONE:
+        closed = sorted(pk for pk, scope in special.items() if scope <= Scope.NONE)
+        return pipelines.exclude(pk__in=closed) if closed else pipelines
+    opened = sorted(pk for pk, scope in special.items() if scope > Scope.NONE)
+    return pipelines.filter(pk__in=opened)
+
+
+def pipeline_is_open(*, user, pipeline: Pipeline, action: str = Action.READ) -> bool:
+    """``open_pipelines`` for one pipeline already in memory, without a query."""
+    entity = Entity.LEAD if pipeline.entity == PipelineEntity.LEAD else Entity.DEAL
+    if entity == Entity.LEAD:
+        return can(user, action, Entity.LEAD)
+    return scope_for(user, Entity.DEAL, action, pipeline_id=pipeline.pk) > Scope.NONE
+
+
+def pipelines_exist(*, user, entity: str) -> bool:
+    """Whether any pipeline of leads or deals exists, seen or not (to tell "none yet" from "none
+    open to you")."""
+    return Pipeline.objects.filter(entity=entity).exists()
+
+
 def board_pipelines(*, user, entity: str) -> list[Pipeline]:
-    """The pipelines of leads or deals in menu order, for the board's switcher."""
-    return list(Pipeline.objects.filter(entity=entity).order_by("sort", "pk"))
+    """The pipelines of leads or deals the user may see cards of, in menu order, for the
+    board's switcher."""
+    return list(open_pipelines(user=user, entity=entity).order_by("sort", "pk"))
 
 
 def board_stage(*, user, pk) -> Stage | None:
@@ -292,8 +358,9 @@ def pipeline_stages(*, user, pipeline: Pipeline) -> list[Stage]:
 
 
 def board_cards(*, user, entity: str) -> QuerySet:
-    """The leads or deals (not in the recycle bin) a board starts from, before its filters."""
-    return (Lead if entity == PipelineEntity.LEAD else Deal).objects.all()
+    """The leads or deals (not in the recycle bin) the user sees: what a board starts from,
+    before its filters."""
+    return visible_cards(user, Lead if entity == PipelineEntity.LEAD else Deal)
 
 
 def active_employees(*, user) -> QuerySet:
@@ -317,12 +384,17 @@ class PipelineSummary:
 
 
 def pipelines_summary(*, user) -> list[PipelineSummary]:
-    """Every pipeline (lead ones first) with its stages' counts and sums, for the home page.
+    """Every pipeline the user may see cards of (lead ones first) with its stages' counts and
+    sums of the cards the user sees, for the home page.
 
-    Four queries whatever the number of pipelines: pipelines, stages, lead and deal totals.
+    Four queries whatever the number of pipelines (plus the user's rights): pipelines, stages,
+    lead and deal totals.
     """
+    visible = open_pipelines(user=user, entity=PipelineEntity.LEAD) | open_pipelines(
+        user=user, entity=PipelineEntity.DEAL
+    )
     pipelines = list(
-        Pipeline.objects.prefetch_related(
+        visible.prefetch_related(
             Prefetch("stages", queryset=Stage.objects.order_by("sort", "pk"))
         ).order_by("entity", "sort", "pk")
     )
@@ -331,8 +403,8 @@ def pipelines_summary(*, user) -> list[PipelineSummary]:
         for entity in PipelineEntity.values
     }
     totals = {
-        PipelineEntity.LEAD: stage_totals(Lead, stage_ids[PipelineEntity.LEAD]),
-        PipelineEntity.DEAL: stage_totals(Deal, stage_ids[PipelineEntity.DEAL]),
+        PipelineEntity.LEAD: stage_totals(Lead, stage_ids[PipelineEntity.LEAD], user=user),
+        PipelineEntity.DEAL: stage_totals(Deal, stage_ids[PipelineEntity.DEAL], user=user),
     }
     order = {PipelineEntity.LEAD: 0, PipelineEntity.DEAL: 1}
     summaries = []

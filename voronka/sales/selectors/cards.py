@@ -4,8 +4,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
+from voronka.access.models import Action
+from voronka.access.predicates import visible_to
 from voronka.contacts.models import Communication, Company, Contact
 from voronka.contacts.selectors.lists import cards_by_communication, company_list, contact_list
 from voronka.customization.models import CustomField, Source
@@ -21,15 +23,29 @@ from voronka.sales.models import (
     ProductRow,
     Stage,
 )
+from voronka.sales.selectors.boards import open_pipelines
 
 LOOKUP_LIMIT = 10
 CARD_RELATIONS = ("stage", "responsible", "source", "loss_reason", "created_by")
 
+# A card shows the cards linked to it (its company, contacts, lead, deals) by name; those the
+# user may not see keep their name but lose the link to their card and their phones and
+# e-mails. Whether each is visible is an EXISTS annotation on the query that reads it, so it
+# costs no query of its own.
+
+
+def _visible(user, model, column: str = "pk") -> Exists:
+    """EXISTS (the ``model`` record the outer row points to with ``column`` is visible)."""
+    return Exists(visible_to(user, model.objects.filter(pk=OuterRef(column))))
+
 
 def deal_card(*, user, pk: int) -> Deal | None:
-    """A live deal with its stage, pipeline, people, source, company and lead; one query."""
+    """A live deal the user sees, with its stage, pipeline, people, source, company and lead;
+    one query (plus the user's rights). None when missing or hidden: the page answers 404
+    either way."""
     return (
-        Deal.objects.select_related(
+        visible_to(user, Deal.objects.all())
+        .select_related(
             *CARD_RELATIONS,
             "pipeline",
             "company",
@@ -38,15 +54,25 @@ def deal_card(*, user, pk: int) -> Deal | None:
             "delivery_manager",
             "head_of_sales",
         )
+        .annotate(
+            company_visible=_visible(user, Company, "company_id"),
+            lead_visible=_visible(user, Lead, "lead_id"),
+        )
         .filter(pk=pk)
         .first()
     )
 
 
 def lead_card(*, user, pk: int) -> Lead | None:
-    """A live lead with its stage (and pipeline), people, source, contact and company."""
+    """A live lead the user sees, with its stage (and pipeline), people, source, contact and
+    company; None when missing or hidden."""
     return (
-        Lead.objects.select_related(*CARD_RELATIONS, "stage__pipeline", "contact", "company")
+        visible_to(user, Lead.objects.all())
+        .select_related(*CARD_RELATIONS, "stage__pipeline", "contact", "company")
+        .annotate(
+            contact_visible=_visible(user, Contact, "contact_id"),
+            company_visible=_visible(user, Company, "company_id"),
+        )
         .filter(pk=pk)
         .first()
     )
@@ -101,36 +127,56 @@ def _communications(cards: list) -> dict[tuple[str, int], list[Communication]]:
     return result
 
 
+def shown_company(card) -> Company | None:
+    """The card's company when it is live and the user sees it (as read by ``deal_card`` /
+    ``lead_card``); None otherwise."""
+    company = card.company if card.company_id else None
+    if company is None or company.is_deleted or not getattr(card, "company_visible", False):
+        return None
+    return company
+
+
 def deal_card_details(*, user, deal: Deal) -> CardDetails:
     """Stages, product rows, custom fields, contacts with their phones and e-mails (and the
-    company's): five queries whatever the numbers of rows and contacts."""
+    company's) — of those the user sees: five queries whatever the numbers of rows and
+    contacts."""
     links = deal_contact_links(user=user, deal=deal)
+    company = shown_company(deal)
     return CardDetails(
         stages=_stages(deal.pipeline_id),
         product_rows=_product_rows(deal=deal),
         definitions=_definitions("deal"),
         contact_links=links,
         communications=_communications(
-            [link.contact for link in links]
-            + ([deal.company] if deal.company and not deal.company.is_deleted else [])
+            [link.contact for link in links if link.contact_visible]
+            + ([company] if company else [])
         ),
     )
 
 
 def lead_card_details(*, user, lead: Lead) -> CardDetails:
-    """Stages, product rows, custom fields, communications and the deals it became."""
+    """Stages, product rows, custom fields, communications and the deals it became (each
+    with ``visible``: whether the user sees it)."""
     return CardDetails(
         stages=_stages(lead.stage.pipeline_id),
         product_rows=_product_rows(lead=lead),
         definitions=_definitions("lead"),
         communications=_communications([lead]),
-        deals=list(Deal.objects.filter(lead=lead).select_related("stage").order_by("pk")),
+        deals=list(
+            Deal.objects.filter(lead=lead)
+            .annotate(visible=_visible(user, Deal))
+            .select_related("stage")
+            .order_by("pk")
+        ),
     )
 
 
 def deal_contact_links(*, user, deal: Deal) -> list[DealContact]:
+    """The deal's live contacts, each link with ``contact_visible``: whether the user sees
+    the contact."""
     return list(
         DealContact.objects.filter(deal=deal, contact__deleted_at__isnull=True)
+        .annotate(contact_visible=_visible(user, Contact, "contact_id"))
         .select_related("contact")
         .order_by("-is_primary", "sort", "pk")
     )
@@ -153,13 +199,14 @@ def sources(*, user) -> list[Source]:
     return list(Source.objects.filter(is_active=True).order_by("sort", "name"))
 
 
-def deal_pipelines(*, user) -> list[Pipeline]:
-    return list(Pipeline.objects.filter(entity=PipelineEntity.DEAL).order_by("sort", "pk"))
+def deal_pipelines(*, user, action: str = Action.READ) -> list[Pipeline]:
+    """Deal pipelines in which the user may ``action`` deals (``Action.ADD``: create them)."""
+    return list(deal_pipeline_queryset(user=user, action=action))
 
 
-def deal_pipeline(*, user, pk) -> Pipeline | None:
+def deal_pipeline(*, user, pk, action: str = Action.READ) -> Pipeline | None:
     try:
-        return Pipeline.objects.filter(entity=PipelineEntity.DEAL, pk=int(pk)).first()
+        return deal_pipeline_queryset(user=user, action=action).filter(pk=int(pk)).first()
     except (TypeError, ValueError):
         return None
 
@@ -177,27 +224,30 @@ def product_lookup(*, user, search: str) -> list[Product]:
 
 
 def company_lookup(*, user, search: str) -> list[Company]:
-    return list(company_list(user=user, search=search).order_by("title", "pk")[:LOOKUP_LIMIT])
+    """Companies the user sees matching ``search``, for a picker."""
+    companies = visible_to(user, company_list(user=user, search=search))
+    return list(companies.order_by("title", "pk")[:LOOKUP_LIMIT])
 
 
 def contact_lookup(*, user, search: str) -> list[Contact]:
-    return list(
-        contact_list(user=user, search=search).order_by("last_name", "first_name", "pk")[
-            :LOOKUP_LIMIT
-        ]
-    )
+    """Contacts the user sees matching ``search``, for a picker."""
+    contacts = visible_to(user, contact_list(user=user, search=search))
+    return list(contacts.order_by("last_name", "first_name", "pk")[:LOOKUP_LIMIT])
 
 
 def company_by_id(*, user, pk) -> Company | None:
+    """A company the user sees, by id (a picked value); None for anything else."""
     try:
-        return Company.objects.filter(pk=int(pk)).first()
+        return visible_to(user, Company.objects.filter(pk=int(pk))).first()
     except (TypeError, ValueError):
         return None
 
 
 def contacts_by_id(*, user, ids) -> dict[int, Contact]:
+    """The contacts among ``ids`` the user sees (picked values), by id."""
     clean = [int(value) for value in ids if str(value).isdigit()]
-    return {contact.pk: contact for contact in Contact.objects.filter(pk__in=clean)}
+    contacts = visible_to(user, Contact.objects.filter(pk__in=clean))
+    return {contact.pk: contact for contact in contacts}
 
 
 def product_by_id(*, user, pk) -> Product | None:
@@ -207,14 +257,21 @@ def product_by_id(*, user, pk) -> Product | None:
         return None
 
 
-def deal_pipeline_queryset():
-    """Deal pipelines for a form's choice (evaluated when the form renders)."""
-    return Pipeline.objects.filter(entity=PipelineEntity.DEAL).order_by("sort", "pk")
+def deal_pipeline_queryset(*, user=None, action: str = Action.READ) -> QuerySet[Pipeline]:
+    """Deal pipelines for a form's choice (evaluated when the form renders): those in which
+    ``user`` may ``action`` deals; every one without a user (a form's class-level default,
+    narrowed in its ``__init__``)."""
+    if user is None:
+        pipelines = Pipeline.objects.filter(entity=PipelineEntity.DEAL)
+    else:
+        pipelines = open_pipelines(user=user, entity=PipelineEntity.DEAL, action=action)
+    return pipelines.order_by("sort", "pk")
 
 
 def conversion_matches(*, user, lead: Lead) -> tuple[list[Contact], list[Company]]:
-    """Existing contacts and companies the lead may belong to: the lead's own links, cards
-    with one of its phones or e-mails, and companies with its company name."""
+    """Existing contacts and companies the lead may belong to, of those the user sees: the
+    lead's own links, cards with one of its phones or e-mails, and companies with its company
+    name."""
     contacts: dict[int, Contact] = {}
     companies: dict[int, Company] = {}
     if lead.contact_id and not lead.contact.is_deleted:
@@ -228,9 +285,23 @@ def conversion_matches(*, user, lead: Lead) -> tuple[list[Contact], list[Company
             elif isinstance(card, Company):
                 companies.setdefault(card.pk, card)
     if lead.company_title.strip():
-        for company in company_list(user=user, search=lead.company_title.strip())[:5]:
+        named = visible_to(user, company_list(user=user, search=lead.company_title.strip()))
+        for company in named[:5]:
             companies.setdefault(company.pk, company)
-    return list(contacts.values())[:LOOKUP_LIMIT], list(companies.values())[:LOOKUP_LIMIT]
+    seen_contacts = _visible_ids(user, Contact, contacts)
+    seen_companies = _visible_ids(user, Company, companies)
+    return (
+        [card for pk, card in contacts.items() if pk in seen_contacts][:LOOKUP_LIMIT],
+        [card for pk, card in companies.items() if pk in seen_companies][:LOOKUP_LIMIT],
+    )
+
+
+def _visible_ids(user, model, ids) -> set[int]:
+    """Which of ``ids`` the user sees; one query (none for no ids)."""
+    if not ids:
+        return set()
+    visible = visible_to(user, model.objects.filter(pk__in=list(ids)))
+    return set(visible.values_list("pk", flat=True))
 
 
 def lead_has_product_rows(*, user, lead: Lead) -> bool:

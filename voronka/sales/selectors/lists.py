@@ -9,6 +9,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
+from voronka.access.models import Action
+from voronka.access.predicates import visible_to
 from voronka.contacts.models import Communication
 from voronka.core.normalization import normalize_email, normalize_phone
 from voronka.sales.models import (
@@ -19,6 +21,7 @@ from voronka.sales.models import (
     Pipeline,
     Stage,
 )
+from voronka.sales.selectors.boards import open_pipelines
 
 # Kept for callers that show "the newest N" outside the paged list.
 LIST_LIMIT = 100
@@ -48,11 +51,14 @@ def lead_list(
     stage: Stage | None = None,
     search: str | None = None,
 ) -> models.QuerySet[Lead]:
-    """Leads (not in the recycle bin), newest first, with what a list row shows: stage,
-    responsible, source, contact, company and communications — two queries per page."""
-    leads = Lead.objects.select_related(
-        "stage", "responsible", "source", "company", "contact"
-    ).prefetch_related(_communications_prefetch())
+    """Leads (not in the recycle bin) the user sees, newest first, with what a list row
+    shows: stage, responsible, source, contact, company and communications — two queries per
+    page."""
+    leads = (
+        visible_to(user, Lead.objects.all())
+        .select_related("stage", "responsible", "source", "company", "contact")
+        .prefetch_related(_communications_prefetch())
+    )
     if pipeline is not None:
         leads = leads.filter(stage__pipeline=pipeline)
     if stage is not None:
@@ -75,23 +81,25 @@ def deal_list(
     stage: Stage | None = None,
     search: str | None = None,
 ) -> models.QuerySet[Deal]:
-    """Deals (not in the recycle bin), newest first, with stage, pipeline, responsible,
-    source, company and the primary contact (``deal.primary_contact_links``) with its
-    communications — three queries per page."""
-    deals = Deal.objects.select_related(
-        "stage", "pipeline", "responsible", "source", "company"
-    ).prefetch_related(
-        Prefetch(
-            "contact_links",
-            queryset=DealContact.objects.filter(
-                is_primary=True, contact__deleted_at__isnull=True
-            ).select_related("contact"),
-            to_attr="primary_contact_links",
-        ),
-        Prefetch(
-            "primary_contact_links__contact__communications",
-            queryset=Communication.objects.order_by("kind", "sort"),
-        ),
+    """Deals (not in the recycle bin) the user sees, newest first, with stage, pipeline,
+    responsible, source, company and the primary contact (``deal.primary_contact_links``) with
+    its communications — three queries per page."""
+    deals = (
+        visible_to(user, Deal.objects.all())
+        .select_related("stage", "pipeline", "responsible", "source", "company")
+        .prefetch_related(
+            Prefetch(
+                "contact_links",
+                queryset=DealContact.objects.filter(
+                    is_primary=True, contact__deleted_at__isnull=True
+                ).select_related("contact"),
+                to_attr="primary_contact_links",
+            ),
+            Prefetch(
+                "primary_contact_links__contact__communications",
+                queryset=Communication.objects.order_by("kind", "sort"),
+            ),
+        )
     )
     if pipeline is not None:
         deals = deals.filter(pipeline=pipeline)
@@ -109,27 +117,34 @@ def primary_contact(deal: Deal):
     return links[0].contact if links else None
 
 
-def leads_by_ids(*, user, ids: list[int]) -> list[Lead]:
-    """The leads (not in the recycle bin) among ``ids``, for a bulk action; one query."""
-    return list(Lead.objects.filter(pk__in=ids).select_related("stage").order_by("-pk"))
+def leads_by_ids(*, user, ids: list[int], action: str = Action.UPDATE) -> list[Lead]:
+    """The leads (not in the recycle bin) among ``ids`` the user may ``action`` (a bulk
+    action's targets); one query."""
+    leads = visible_to(user, Lead.objects.filter(pk__in=ids), action=action)
+    return list(leads.select_related("stage").order_by("-pk"))
 
 
-def deals_by_ids(*, user, ids: list[int]) -> list[Deal]:
-    """The deals (not in the recycle bin) among ``ids``, for a bulk action; one query."""
-    return list(Deal.objects.filter(pk__in=ids).select_related("stage").order_by("-pk"))
+def deals_by_ids(*, user, ids: list[int], action: str = Action.UPDATE) -> list[Deal]:
+    """The deals (not in the recycle bin) among ``ids`` the user may ``action`` (a bulk
+    action's targets); one query."""
+    deals = visible_to(user, Deal.objects.filter(pk__in=ids), action=action)
+    return list(deals.select_related("stage", "pipeline").order_by("-pk"))
 
 
 def list_pipelines(*, user, entity: str) -> list[Pipeline]:
-    """The pipelines of leads or deals in their order (the list's pipeline filter)."""
-    return list(Pipeline.objects.filter(entity=entity).order_by("sort", "pk"))
+    """The pipelines of leads or deals the user sees cards of, in their order (the list's
+    pipeline filter)."""
+    return list(open_pipelines(user=user, entity=entity).order_by("sort", "pk"))
 
 
 def stage_groups(
     *, user, entity: str, pipeline: Pipeline | None = None
 ) -> list[tuple[Pipeline, list[Stage]]]:
-    """Stages to move cards to, grouped by pipeline (only ``pipeline``'s when given); one
-    query."""
-    stages = Stage.objects.filter(pipeline__entity=entity).select_related("pipeline")
+    """Stages to move cards to, grouped by pipeline (only ``pipeline``'s when given, never of a
+    pipeline where the user may change no cards); one query."""
+    stages = Stage.objects.filter(
+        pipeline__in=open_pipelines(user=user, entity=entity, action=Action.UPDATE)
+    ).select_related("pipeline")
     if pipeline is not None:
         stages = stages.filter(pipeline=pipeline)
     groups: dict[int, tuple[Pipeline, list[Stage]]] = {}
@@ -139,14 +154,15 @@ def stage_groups(
 
 
 def stage_by_id(*, user, entity: str, pk) -> Stage | None:
-    """A stage of a lead or deal pipeline by id, or None for anything else."""
+    """A stage of a lead or deal pipeline where the user may change cards, by id, or None for
+    anything else."""
     try:
         number = int(pk)
     except (TypeError, ValueError):
         return None
-    return (
-        Stage.objects.filter(pk=number, pipeline__entity=entity).select_related("pipeline").first()
-    )
+    pipelines = open_pipelines(user=user, entity=entity, action=Action.UPDATE)
+    stages = Stage.objects.filter(pk=number, pipeline__in=pipelines)
+    return stages.select_related("pipeline").first()
 
 
 def active_loss_reasons(*, user) -> list[LossReason]:

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action
+from voronka.access.predicates import require, unchanged_fields_only
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
@@ -19,6 +21,7 @@ from voronka.sales.services.common import (
     CardT,
     actor_id,
     apply_card_data,
+    entity_of,
     missing_required,
 )
 from voronka.sales.services.related import clean_related, write_related
@@ -31,6 +34,33 @@ from voronka.timeline.services import (
 )
 
 RELATED_KEYS = ("communications", "contacts", "product_rows")
+
+
+def _require_fields(actor, card: Card, changes: list[FieldChange], *extra: str) -> None:
+    """Refuse (PermissionDenied) a write that changes a field read-only for the actor: the
+    changed columns and custom field codes, plus ``extra`` codes (related values, the stage)."""
+    codes = {change.field.removeprefix("custom_fields.") for change in changes}
+    unchanged_fields_only(actor, entity_of(card), codes | set(extra))
+
+
+def _require_links(actor, card: Card, changes: list[FieldChange], writes) -> None:
+    """Linking a company, a contact or deal contacts the actor may not see is refused
+    (PermissionDenied); links already on the card stay whoever sees them."""
+    if actor is None:
+        return
+    changed = {change.field for change in changes}
+    for name in ("company", "contact"):
+        if name in changed and getattr(card, f"{name}_id", None) is not None:
+            require(actor, Action.READ, getattr(card, name))
+    if getattr(writes, "contacts", None):
+        existing = (
+            set(card.contact_links.values_list("contact_id", flat=True))
+            if card.pk is not None
+            else set()
+        )
+        for link in writes.contacts:
+            if link.contact_id not in existing:
+                require(actor, Action.READ, link.contact)
 
 
 def _add_missing(errors: dict[str, list[str]], missing: dict[str, list[str]]) -> None:
@@ -128,19 +158,24 @@ def card_create(
     related: dict[str, Any],
 ) -> CardT:
     """Validate and save a new card. ``resolve_stage(card, errors)`` sets its stage (and
-    pipeline) once ``data`` is applied; every problem is reported in one ValidationError."""
+    pipeline) once ``data`` is applied; every problem is reported in one ValidationError.
+
+    The actor needs the right to add this card as it is about to be saved (its responsible,
+    its pipeline): PermissionDenied otherwise, before anything is written."""
     check_editable(data, editable)
     with transaction.atomic():
         errors: dict[str, list[str]] = {}
         loss_reason = data.get("loss_reason")
         fields = {k: v for k, v in data.items() if k not in ("loss_reason", "loss_comment")}
-        apply_card_data(card, fields, errors, creating=True)
+        changes, _fields = apply_card_data(card, fields, errors, creating=True)
         if card.responsible_id is None and actor is not None:
             card.responsible = actor
         resolve_stage(card, errors)
+        require(actor, Action.ADD, card)
         if card.stage_id is not None:
             _loss_changes(card, card.stage, loss_reason, data.get("loss_comment", ""), errors)
         writes = clean_related(card, errors, **related)
+        _require_links(actor, card, changes, writes)
         if card.stage_id is not None:
             _add_missing(errors, missing_required(card, card.stage, related=writes))
         model_errors(card, errors, exclude=["custom_fields"])
@@ -181,14 +216,18 @@ def card_update(
     """Change a card's fields and related values; one history row per changed field.
 
     A field the current stage requires cannot be emptied. An edit that changes nothing writes
-    nothing and keeps the version.
+    nothing and keeps the version. The actor needs the right to change the card and may not
+    change fields that are read-only for them (PermissionDenied).
     """
     check_editable(data, editable)
     with transaction.atomic():
         card = lock_alive_card(card, expected_version)
+        require(actor, Action.UPDATE, card)
         errors: dict[str, list[str]] = {}
         changes, update_fields = apply_card_data(card, data, errors)
+        _require_fields(actor, card, changes, *(k for k, v in related.items() if v is not None))
         writes = clean_related(card, errors, **related)
+        _require_links(actor, card, changes, writes)
         touched = _changed_codes(changes) | {k for k, v in related.items() if v is not None}
         _add_missing(errors, missing_required(card, card.stage, related=writes, only=touched))
         model_errors(card, errors, exclude=["custom_fields"])
@@ -223,7 +262,8 @@ def card_move(
     ``data`` may fill the target stage's required fields in the same step (the keys of the
     card's update plus ``communications``, ``contacts`` and ``product_rows``). Missing required
     fields, a missing loss reason and bad values come back as one ValidationError and nothing
-    changes.
+    changes. The actor needs the right to change the card (and, to another pipeline, the right
+    to add deals there); PermissionDenied otherwise.
     """
     data = dict(data or {})
     related = {key: data.pop(key) for key in RELATED_KEYS if key in data}
@@ -232,6 +272,7 @@ def card_move(
         raise ValidationError({"stage": _("Choose a stage.")})
     with transaction.atomic():
         card = lock_alive_card(card, expected_version)
+        require(actor, Action.UPDATE, card)
         stage = Stage.objects.select_related("pipeline").get(pk=stage.pk)
         errors: dict[str, list[str]] = {}
         old_stage = card.stage
@@ -249,10 +290,20 @@ def card_move(
         if pipeline is not None and pipeline.pk != old_pipeline_id:
             changes += apply_changes(card, {"pipeline": pipeline})
             update_fields.append("pipeline")
+            # In its new pipeline the deal is as good as a new one there.
+            require(actor, Action.ADD, card)
+        _require_fields(
+            actor,
+            card,
+            changes,
+            *related,
+            *(("stage",) if stage.pk != old_stage.pk else ()),
+        )
         loss_changes = _loss_changes(card, stage, loss_reason, loss_comment, errors)
         changes += loss_changes
         update_fields += [change.field for change in loss_changes]
         writes = clean_related(card, errors, **related)
+        _require_links(actor, card, changes, writes)
         _add_missing(errors, missing_required(card, stage, related=writes))
         model_errors(card, errors, exclude=["custom_fields"])
         if errors:
@@ -304,7 +355,9 @@ def _recycle_event(card: Card, actor, *, deleted: bool):
 
 
 def card_delete(*, actor, card: CardT) -> CardT:
-    """Move a card to the recycle bin; its rows and history stay for a restore."""
+    """Move a card to the recycle bin; its rows and history stay for a restore. Needs the
+    right to delete the card."""
+    require(actor, Action.DELETE, card)
     with transaction.atomic():
         card, changed = card_soft_delete(actor=actor, card=card)
         if changed:
@@ -313,7 +366,9 @@ def card_delete(*, actor, card: CardT) -> CardT:
 
 
 def card_restore(*, actor, card: CardT) -> CardT:
-    """Bring a card back from the recycle bin with its rows and history."""
+    """Bring a card back from the recycle bin with its rows and history. Needs the right to
+    delete the card (the recycle bin is the other side of deleting)."""
+    require(actor, Action.DELETE, card)
     with transaction.atomic():
         card, changed = card_soft_restore(actor=actor, card=card)
         if changed:

@@ -8,6 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action
+from voronka.access.predicates import require
 from voronka.contacts.models import Company, Contact
 from voronka.contacts.services import company_create, contact_create, contact_link_company
 from voronka.core.changes import apply_changes
@@ -109,10 +111,14 @@ def lead_convert(
     overrides deal fields. The lead moves to its won stage and is marked converted.
 
     All or nothing: any failure raises ValidationError and nothing is created or changed.
+    Rights (PermissionDenied, checked before anything is written): changing the lead, adding
+    a deal in each pipeline, adding the contact and the company it creates, and seeing the
+    existing contact and company it links.
     """
     deal_data = dict(deal_data or {})
     with transaction.atomic():
         lead = lock_alive_card(lead, expected_version)
+        require(actor, Action.UPDATE, lead)
         if lead.converted_at is not None:
             raise ValidationError({NON_FIELD_ERRORS: [_("This lead is already converted.")]})
         errors: dict[str, list[str]] = {}
@@ -131,6 +137,15 @@ def lead_convert(
             errors["company"] = [_("Enter the company name on the lead to create a company.")]
         if errors:
             raise ValidationError(errors)
+        _require_conversion(
+            actor,
+            lead,
+            pipelines,
+            contact=contact,
+            company=company,
+            create_contact=contact is None and create_contact,
+            create_company=company is None and create_company,
+        )
 
         communications = [
             {"kind": item.kind, "value_type": item.value_type, "value": item.value}
@@ -220,6 +235,32 @@ def lead_convert(
             )
         )
     return ConversionResult(contact=contact, company=company, deals=deals)
+
+
+def _require_conversion(
+    actor,
+    lead: Lead,
+    pipelines: list[Pipeline],
+    *,
+    contact: Contact | None,
+    company: Company | None,
+    create_contact: bool,
+    create_company: bool,
+) -> None:
+    """Every right the conversion needs, checked on the cards as they are about to be made."""
+    if actor is None:
+        return
+    owner = {"responsible": lead.responsible, "created_by": actor}
+    for pipeline in pipelines:
+        require(actor, Action.ADD, Deal(pipeline=pipeline, **owner))
+    if create_contact:
+        require(actor, Action.ADD, Contact(**owner))
+    elif contact is not None:
+        require(actor, Action.READ, contact)
+    if create_company:
+        require(actor, Action.ADD, Company(**owner))
+    elif company is not None:
+        require(actor, Action.READ, company)
 
 
 def _create_deals(

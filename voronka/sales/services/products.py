@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action
+from voronka.access.predicates import require, unchanged_fields_only
 from voronka.core.changes import FieldChange
 from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
@@ -194,12 +196,20 @@ def product_rows_set(
     """Replace the product rows of a lead or a deal.
 
     With rows, the card's amount becomes their total (VAT included) and is no longer typed by
-    hand; an empty list removes the rows and lets the amount be typed again.
+    hand; an empty list removes the rows and lets the amount be typed again. Needs the right to
+    change the card, and the rows (and the amount they set) not read-only for the actor.
     """
     cleaned = product_rows_clean(rows)
     with transaction.atomic():
         card = lock_alive_card(card, expected_version)
+        require(actor, Action.UPDATE, card)
         changes, update_fields = write_product_rows(card, cleaned)
+        unchanged_fields_only(
+            actor,
+            "lead" if isinstance(card, Lead) else "deal",
+            {change.field for change in changes}
+            | ({"amount"} if "amount" in update_fields else set()),
+        )
         if update_fields or changes:
             save_new_version(card, update_fields)
         if changes:

@@ -167,7 +167,7 @@ def test_deal_data_overrides_what_the_deal_takes(manager, lead, deal_pipeline):
 
 
 def test_an_existing_contact_and_company_are_reused_and_linked(manager, lead, deal_pipeline):
-    contact, company = ContactFactory(), CompanyFactory()
+    contact, company = ContactFactory(responsible=manager), CompanyFactory(responsible=manager)
     result = lead_convert(
         actor=manager, lead=lead, pipelines=[deal_pipeline], contact=contact, company=company
     )

@@ -78,7 +78,8 @@ def test_create_in_a_won_stage_closes_it_and_in_a_lost_one_needs_a_reason(manage
 
 
 def test_create_links_contacts_first_primary_unless_marked(manager):
-    first, second = ContactFactory(), ContactFactory()
+    # The manager's own contacts: the Manager role sees only its own cards.
+    first, second = ContactFactory(responsible=manager), ContactFactory(responsible=manager)
     deal = deal_create(actor=manager, data={"title": "x"}, contacts=[first, second])
     assert list(deal.contact_links.values_list("contact_id", "is_primary")) == [
         (first.pk, True),
@@ -93,7 +94,7 @@ def test_create_links_contacts_first_primary_unless_marked(manager):
 
 
 def test_create_refuses_two_primary_contacts_and_deleted_ones(manager):
-    first, second, gone = ContactFactory(), ContactFactory(), ContactFactory()
+    first, second, gone = (ContactFactory(responsible=manager) for _ in range(3))
     contact_delete(actor=manager, contact=gone)
     gone.refresh_from_db()
     with pytest.raises(ValidationError) as error:
@@ -111,7 +112,7 @@ def test_create_refuses_two_primary_contacts_and_deleted_ones(manager):
 
 
 def test_create_parses_typed_values(manager):
-    company = CompanyFactory()
+    company = CompanyFactory(responsible=manager)
     deal = deal_create(
         actor=manager,
         data={
@@ -157,7 +158,7 @@ def test_update_writes_history_and_event(manager, published, django_capture_on_c
 
 
 def test_update_replaces_contacts_with_history(manager):
-    first, second = ContactFactory(), ContactFactory()
+    first, second = ContactFactory(responsible=manager), ContactFactory(responsible=manager)
     deal = deal_create(actor=manager, data={"title": "x"}, contacts=[first])
     deal_update(actor=manager, deal=deal, data={}, contacts=[second, first])
     assert deal.contact_links.get(is_primary=True).contact == second

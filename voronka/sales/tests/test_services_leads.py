@@ -233,7 +233,7 @@ def test_update_cannot_empty_a_field_the_current_stage_requires(manager, lead_pi
 
 
 def test_update_links_a_company_by_id(manager):
-    company = CompanyFactory()
+    company = CompanyFactory(responsible=manager)
     lead = lead_create(actor=manager, data={"title": "x"})
     lead = lead_update(actor=manager, lead=lead, data={"company_id": company.pk})
     assert lead.company == company

@@ -140,7 +140,8 @@ def test_data_fills_the_required_fields_in_the_same_step(manager, deal, pipeline
         "contract_no",
         "amount",
     )
-    company, contact, source = CompanyFactory(), ContactFactory(), SourceFactory()
+    company, contact = CompanyFactory(responsible=manager), ContactFactory(responsible=manager)
+    source = SourceFactory()
 
     moved = deal_move_to_stage(
         actor=manager,

@@ -52,7 +52,8 @@ def test_home_costs_a_fixed_number_of_queries(
     for _ in range(pipeline_count):
         PipelineFactory.with_stages()
     client.force_login(manager)
-    # Session and user, then pipelines, stages, lead totals and deal totals.
-    with django_assert_num_queries(6):
+    # Session and user, rights and field rules, then pipelines, stages, lead totals and deal
+    # totals.
+    with django_assert_num_queries(8):
         response = client.get(reverse("sales:home"))
     assert response.status_code == 200

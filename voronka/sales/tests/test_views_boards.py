@@ -4,6 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -276,9 +278,9 @@ def test_deal_board_costs_the_same_queries_for_3_and_3000_deals(
         entity=EntityType.DEAL, code="brand", label="Brand", field_type=FieldType.STRING
     )
     client.force_login(manager)
-    # session, user, pipelines, custom fields, stages, totals, cards, contacts, activities,
-    # and the filter choices (responsible, source, stage)
-    deal_board_queries(client, pipeline, django_assert_num_queries, 12)
+    # session, user, rights, field rules, pipelines, custom fields, stages, totals, cards,
+    # contacts, activities, and the filter choices (responsible, source, stage)
+    deal_board_queries(client, pipeline, django_assert_num_queries, 14)
 
 
 @pytest.mark.parametrize("count", [3, 3000])
@@ -289,7 +291,8 @@ def test_lead_board_costs_the_same_queries_for_3_and_3000_leads(
     make_leads(count, stage=stage_of(pipeline, "new"), responsible=manager)
     client.force_login(manager)
     client.get(reverse("sales:lead_board"))
-    with django_assert_num_queries(11):
+    # the deal board's less the primary contacts
+    with django_assert_num_queries(13):
         response = client.get(reverse("sales:lead_board"), {"q": "Лид"})
     assert response.status_code == 200
 
@@ -303,8 +306,8 @@ def test_more_cards_cost_the_same_queries_whatever_the_column_length(
     url = reverse("sales:deal_board_column", args=[stage.pk])
     client.force_login(manager)
     client.get(url)
-    # session, user, stage, custom fields, cards, contacts, activities
-    with django_assert_num_queries(7):
+    # session, user, rights, field rules, stage, custom fields, cards, contacts, activities
+    with django_assert_num_queries(9):
         response = client.get(url, {"after": board_cursor(deals[-1]), "mine": "1"})
     assert response.status_code == 200
 
@@ -574,21 +577,26 @@ def test_fields_filled_on_the_card_are_named_with_a_link(client, pipeline, manag
     assert f"/deals/{deal.pk}/" in html
 
 
-@pytest.mark.parametrize("count", [3, 3000])
-def test_move_costs_the_same_queries_whatever_the_board_size(
-    client, manager, count, django_assert_num_queries
-):
+def test_move_costs_the_same_queries_whatever_the_board_size(client, manager):
     pipeline = PipelineFactory.with_stages()
-    deals = make_deals(count, pipeline=pipeline, responsible=manager)
+    deals = make_deals(3, pipeline=pipeline, responsible=manager)
     client.force_login(manager)
     headers = {"HX-Current-URL": "http://testserver" + board_url(pipeline) + "?mine=1"}
     target = stage_of(pipeline, "in_progress")
     move(client, deals[0], target, board="1", headers=headers)
-    # Most of these are the service's (lock, checks, save, transition, history); the view adds
-    # session, user, card, stage, the re-read card and the recounted column heads.
-    with django_assert_num_queries(29):
-        response = move(client, deals[1], target, board="1", headers=headers)
-    assert response.status_code == 200
+
+    def queries_of_a_move(deal) -> int:
+        with CaptureQueriesContext(connection) as context:
+            response = move(client, deal, target, board="1", headers=headers)
+        assert response.status_code == 200
+        return len(context.captured_queries)
+
+    small = queries_of_a_move(deals[1])
+    make_deals(3000, pipeline=pipeline, responsible=manager)
+    # Most of these are the service's (lock, checks, save, transition, history, the stage's
+    # robots — their count belongs to automation); the view adds session, user, rights, field
+    # rules, card, stage, the re-read card and the recounted column heads.
+    assert queries_of_a_move(deals[2]) == small <= 33
 
 
 def test_dialog_renders_proper_inputs_for_custom_fields(client, pipeline, manager):

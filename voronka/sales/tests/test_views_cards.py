@@ -8,6 +8,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
 from django.utils import timezone
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
 from voronka.customization.models import CustomField, EntityType, FieldType
 from voronka.sales.models import Deal, Lead
@@ -31,10 +33,15 @@ def section_url(card, section):
 
 @pytest.fixture
 def deal(manager, deal_pipeline):
-    contact = ContactFactory(last_name="Смирнова", first_name="Ольга")
+    # The manager's own client: the Manager role sees its own cards only.
+    contact = ContactFactory(last_name="Смирнова", first_name="Ольга", responsible=manager)
     return deal_create(
         actor=manager,
-        data={"title": "Поставка станков", "amount": "10000", "company": CompanyFactory()},
+        data={
+            "title": "Поставка станков",
+            "amount": "10000",
+            "company": CompanyFactory(responsible=manager),
+        },
         contacts=[contact],
     )
 
@@ -133,7 +140,7 @@ def _fill(deal, manager, *, entries: int, rows: int):
             actor=manager,
             deal=Deal.objects.get(pk=deal.pk),
             data={},
-            contacts=[ContactFactory() for _ in range(number + 1)],
+            contacts=[ContactFactory(responsible=manager) for _ in range(number + 1)],
         )
 
 
@@ -148,9 +155,9 @@ def test_deal_card_costs_a_fixed_number_of_queries(
     client.force_login(manager)
     url = reverse("sales:deal_detail", args=[deal.pk])
     client.get(url)  # content types cached
-    # session, user, deal, stages, rows, definitions, contacts, communications,
-    # open activities, feed
-    with django_assert_num_queries(10):
+    # session, user, rights, field rules, deal, stages, rows, definitions, contacts,
+    # communications, open activities, feed
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
 
 
@@ -211,6 +218,8 @@ def test_title_renamed(client, manager, lead):
 
 def test_stale_version_is_409_and_nothing_changes(client, manager, other_manager, deal):
     stale = deal.version
+    # A colleague who may change the department's deals.
+    role_with((Entity.DEAL, Action.UPDATE, Scope.DEPARTMENT), members=[other_manager])
     deal_update(actor=other_manager, deal=deal, data={"title": "Изменено коллегой"})
     client.force_login(manager)
     response = client.post(section_url(deal, "main"), main_data(deal, amount="1", version=stale))
@@ -220,8 +229,8 @@ def test_stale_version_is_409_and_nothing_changes(client, manager, other_manager
 
 
 def test_client_section_replaces_contacts_and_company(client, manager, deal):
-    first, second = ContactFactory(), ContactFactory()
-    company = CompanyFactory(title="ООО «Новая»")
+    first, second = ContactFactory(responsible=manager), ContactFactory(responsible=manager)
+    company = CompanyFactory(title="ООО «Новая»", responsible=manager)
     client.force_login(manager)
     response = client.post(
         section_url(deal, "client"),
@@ -471,7 +480,7 @@ def test_deal_created_in_the_pipeline_from_the_board(client, manager, deal_pipel
     from voronka.sales.tests.factories import PipelineFactory
 
     other = PipelineFactory.with_stages(name="Сервис")
-    contact = ContactFactory()
+    contact = ContactFactory(responsible=manager)
     client.force_login(manager)
     form = client.get(reverse("sales:deal_create") + f"?pipeline={other.pk}").content.decode()
     assert f'<option value="{other.pk}" selected>' in form
@@ -521,8 +530,9 @@ def test_lead_card_and_section_save_cost_fixed_queries(
     client.force_login(manager)
     url = reverse("sales:lead_detail", args=[lead.pk])
     client.get(url)
-    # session, user, lead, stages, rows, definitions, communications, deals, activities, feed
-    with django_assert_num_queries(10):
+    # session, user, rights, field rules, lead, stages, rows, definitions, communications,
+    # deals, activities, feed
+    with django_assert_num_queries(12):
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(40):
         response = client.post(section_url(lead, "main"), main_data(lead, comment="Перезвонить"))

@@ -33,7 +33,7 @@ def url(lead):
 def test_dialog_offers_pipelines_and_suggests_the_contact_with_the_same_phone(
     client, manager, lead, deal_pipeline
 ):
-    known = ContactFactory(last_name="Орлова", first_name="Мария")
+    known = ContactFactory(last_name="Орлова", first_name="Мария", responsible=manager)
     PhoneFactory(card=known, value="8 (913) 111-22-33", value_normalized="+79131112233")
     client.force_login(manager)
     response = client.get(url(lead), HTTP_HX_REQUEST="true")
@@ -110,7 +110,7 @@ def test_conversion_into_two_pipelines_creates_contact_and_company(
 
 
 def test_conversion_matches_an_existing_contact(client, manager, lead, deal_pipeline):
-    known = ContactFactory(last_name="Орлова")
+    known = ContactFactory(last_name="Орлова", responsible=manager)
     client.force_login(manager)
     response = client.post(
         url(lead),

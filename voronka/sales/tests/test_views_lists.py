@@ -215,9 +215,9 @@ class TestPages:
         self, signed_in, manager, lead_pipeline, count, django_assert_num_queries
     ):
         make_leads(count, pipeline=lead_pipeline, responsible=manager)
-        # session, user, pipelines, custom fields (list and filterset), preference, count,
-        # rows, phones, stage and source choices of the filter
-        with django_assert_num_queries(11):
+        # session, user, rights, field rules, pipelines, custom fields (list and filterset),
+        # preference, count, rows, phones, stage and source choices of the filter
+        with django_assert_num_queries(13):
             response = signed_in.get(reverse("sales:lead_list"))
         assert response.status_code == 200
 
@@ -228,11 +228,14 @@ class TestPages:
         company = CompanyFactory()
         deals = make_deals(count, pipeline=deal_pipeline, responsible=manager, company=company)
         for deal in deals:
-            DealContact.objects.create(deal=deal, contact=ContactFactory(), is_primary=True)
+            DealContact.objects.create(
+                deal=deal, contact=ContactFactory(responsible=manager), is_primary=True
+            )
         ContentType.objects.get_for_model(Contact)  # as after the first request of a process
-        # session, user, pipelines, custom fields (list and filterset), preference, count,
-        # rows, primary contacts, their communications, stage and source choices
-        with django_assert_num_queries(12):
+        # session, user, rights, field rules, pipelines, custom fields (list and filterset),
+        # preference, count, rows, primary contacts, their communications, stage and source
+        # choices
+        with django_assert_num_queries(14):
             response = signed_in.get(reverse("sales:deal_list"))
         assert response.status_code == 200
 
@@ -472,9 +475,9 @@ class TestExport:
         self, signed_in, manager, deal_pipeline, count, django_assert_num_queries
     ):
         make_deals(count, pipeline=deal_pipeline, responsible=manager)
-        # session, user, pipelines, custom fields (list and filterset), preference, rows,
-        # primary contacts
-        with django_assert_num_queries(8):
+        # session, user, rights, field rules, pipelines, custom fields (list and filterset),
+        # preference, the capped row count and the audit line, rows, primary contacts
+        with django_assert_num_queries(12):
             rows = csv_rows(signed_in.get(reverse("sales:deal_export", args=["csv"])))
         assert len(rows) == count + 1
 
@@ -485,13 +488,14 @@ def test_dialogs_cost_a_fixed_number_of_queries(
 ):
     deals = make_deals(count, pipeline=deal_pipeline, responsible=manager)
     ids = [deal.pk for deal in deals]
-    # session, user, pipelines, stages of every pipeline, loss reasons
-    with django_assert_num_queries(5):
+    # session, user, rights, pipelines, stages of the open pipelines, loss reasons
+    with django_assert_num_queries(6):
         response = signed_in.get(
             reverse("sales:deal_bulk"), {"action": "move", "ids": ids}, headers=HTMX
         )
     assert response.status_code == 200
-    # session, user, pipelines, custom fields, preference
-    with django_assert_num_queries(5):
+    # session, user, rights, pipelines, custom fields, field rules (for the columns),
+    # preference
+    with django_assert_num_queries(7):
         response = signed_in.get(reverse("sales:deal_columns"), headers=HTMX)
     assert response.status_code == 200

@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import trigger_client_event
 
+from voronka.access.models import Action, Entity
+from voronka.access.predicates import can
 from voronka.core.exceptions import ConflictError
 from voronka.customization.filters import DateInput
 from voronka.customization.models import CustomField, FieldType, Source
@@ -27,6 +29,7 @@ from voronka.sales.selectors.boards import (
     BoardColumn,
     active_employees,
     active_sources,
+    amount_hidden,
     board_cards,
     board_cursor,
     board_deal,
@@ -38,7 +41,9 @@ from voronka.sales.selectors.boards import (
     lead_board,
     lead_column_page,
     loss_reasons,
+    pipeline_is_open,
     pipeline_stages,
+    pipelines_exist,
     stage_totals,
 )
 from voronka.sales.services import deal_move_to_stage, lead_move_to_stage
@@ -135,6 +140,7 @@ def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
         one_pass=cards is not None and bool(filterset.form.cleaned_data.get("q")),
     )
     query = _filter_query(request.GET).urlencode()
+    hide_amount = amount_hidden(request.user, kind.model)
     for column in columns:
         column.more_url = None
         if column.count > len(column.cards) and column.cards:
@@ -148,6 +154,7 @@ def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
         "closing_columns": [c for c in columns if c.stage.kind != StageKind.OPEN],
         "board_url": kind.board_url(pipeline),
         "filter_query": query,
+        "hide_amount": hide_amount,
     }
 
 
@@ -164,6 +171,8 @@ def _render_board(kind: Board, request, pipeline: Pipeline, pipelines: list[Pipe
     context |= {
         "pipelines": pipelines,
         "create_url": ("/leads/new/" if kind is LEADS else f"/deals/new/?pipeline={pipeline.pk}"),
+        # The "+ Deal" button only where the user may add a deal (in this pipeline).
+        "can_add": pipeline_is_open(user=request.user, pipeline=pipeline, action=Action.ADD),
         "switch_urls": [(p, _switch_url(kind, p)) for p in pipelines],
     }
     return HttpResponse(render_to_string("sales/board.html", context, request=request))
@@ -176,9 +185,13 @@ def _switch_url(kind: Board, pipeline: Pipeline) -> str:
 
 
 def _empty_board(request, kind: Board):
-    return HttpResponse(
-        render_to_string("sales/board_empty.html", {"entity": kind.entity}, request=request)
+    """No pipeline to show: none exists yet, or the user may see cards of none of them."""
+    entity = Entity.LEAD if kind is LEADS else Entity.DEAL
+    no_access = not can(request.user, Action.READ, entity) or pipelines_exist(
+        user=request.user, entity=kind.entity
     )
+    context = {"entity": kind.entity, "no_access": no_access}
+    return HttpResponse(render_to_string("sales/board_empty.html", context, request=request))
 
 
 class LeadBoardView(View):
@@ -228,7 +241,11 @@ class _ColumnView(View):
 
     def get(self, request, stage_pk: int):
         stage = board_stage(user=request.user, pk=stage_pk)
-        if stage is None or stage.pipeline.entity != self.kind.entity:
+        if (
+            stage is None
+            or stage.pipeline.entity != self.kind.entity
+            or not pipeline_is_open(user=request.user, pipeline=stage.pipeline)
+        ):
             raise Http404(_("There is no such stage."))
         filterset = _filterset(self.kind, request, request.GET, stage.pipeline)
         page = self.kind.column_page(
@@ -242,6 +259,7 @@ class _ColumnView(View):
             "kind": self.kind,
             "entity": self.kind.entity,
             "cards": page.cards,
+            "hide_amount": amount_hidden(request.user, self.kind.model),
             "more_url": (
                 _more_url(self.kind, stage, query, page.next_after) if page.next_after else None
             ),
@@ -474,15 +492,17 @@ def _totals_html(kind: Board, request, pipeline: Pipeline) -> str:
     filterset = _filterset(kind, request, query, pipeline)
     stages = pipeline_stages(user=request.user, pipeline=pipeline)
     totals = stage_totals(
-        kind.model, [stage.pk for stage in stages], filterset.qs if filterset.is_bound else None
+        kind.model,
+        [stage.pk for stage in stages],
+        filterset.qs if filterset.is_bound else None,
+        user=request.user,
     )
     columns = [
         BoardColumn(stage=stage, count=totals[stage.pk].count, sums=totals[stage.pk].sums, cards=[])
         for stage in stages
     ]
-    return render_to_string(
-        "sales/partials/_board_totals.html", {"columns": columns}, request=request
-    )
+    context = {"columns": columns, "hide_amount": amount_hidden(request.user, kind.model)}
+    return render_to_string("sales/partials/_board_totals.html", context, request=request)
 
 
 def _move(request, kind: Board, pk: int) -> HttpResponse:
@@ -524,7 +544,17 @@ def _move(request, kind: Board, pk: int) -> HttpResponse:
         return _dialog_response(request, kind, card, stage, errors)
 
     moved = kind.card(user=request.user, pk=pk)
-    context = {"card": moved, "kind": kind, "entity": kind.entity}
+    if moved is None:
+        # Moved out of what the user sees (no longer theirs): the card leaves the board.
+        response = HttpResponse("")
+        trigger_client_event(response, "voronka:modal-close", {})
+        return response
+    context = {
+        "card": moved,
+        "kind": kind,
+        "entity": kind.entity,
+        "hide_amount": amount_hidden(request.user, kind.model),
+    }
     html = render_to_string("sales/partials/_board_card.html", context, request=request)
     if request.POST.get("board") == "1":
         html += _totals_html(kind, request, stage.pipeline)

@@ -3,7 +3,7 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.defaultfilters import date as date_filter
@@ -19,6 +19,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from voronka.access.forms import apply_field_rules
+from voronka.access.models import Action
+from voronka.access.predicates import can, hidden_fields, readonly_fields
 from voronka.core.sections import (
     LookupItem,
     Row,
@@ -106,18 +109,67 @@ def custom_display(definition, value) -> Any:
     return value
 
 
+def card_rights(user, card) -> dict[str, bool]:
+    """What the page offers: editing (sections, stages) and deleting; no query beyond the
+    rights (the card comes with its responsible)."""
+    return {
+        "card_editable": can(user, Action.UPDATE, card),
+        "card_deletable": can(user, Action.DELETE, card),
+    }
+
+
 # --- sections ----------------------------------------------------------------------------
 class CardSection(SectionView):
-    """A section of a lead or deal card; subclasses name the entity."""
+    """A section of a lead or deal card; subclasses name the entity.
+
+    A card the user does not see is a 404 on every section URL; one they see but may not
+    change shows no "Edit" and a POST answers 403. Fields hidden by the user's field rules
+    are left out of the rows and the form; read-only ones are disabled in the form.
+    """
 
     entity = "deal"
+    # The field codes of the section's rows and form (a section with all of them hidden is
+    # left off the page); empty when the section is not about card fields.
+    field_codes: tuple[str, ...] = ()
 
     def get_card(self):
+        # The card ``post`` has just read for its rights check (once; a reload reads again).
+        card = self.__dict__.pop("_checked_card", None)
+        if card is not None:
+            return card
         loader = selectors.deal_card if self.entity == "deal" else selectors.lead_card
         card = loader(user=self.request.user, pk=self.kwargs["pk"])
         if card is None:
             raise Http404
+        if self.field_codes and set(self.field_codes) <= self.hidden:
+            raise Http404  # every field of the section is hidden from the user
         return card
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        return hidden_fields(self.request.user, self.entity)
+
+    def may_change(self, card) -> bool:
+        return can(self.request.user, Action.UPDATE, card)
+
+    def is_editable(self, card) -> bool:
+        return self.form_class is not None and self.may_change(card)
+
+    def get_form(self, card, data=None):
+        form = super().get_form(card, data)
+        return apply_field_rules(form, user=self.request.user, entity=self.entity)
+
+    def post(self, request, *args, **kwargs):
+        card = self.get_card()
+        if self.form_class is not None and not self.may_change(card):
+            raise PermissionDenied
+        self._checked_card = card
+        return super().post(request, *args, **kwargs)
+
+    def visible_rows(self, rows: list[tuple[str, Row]]) -> list[Row]:
+        """Rows given as ``(field code, row)`` without those of hidden fields."""
+        hidden = self.hidden
+        return [row for code, row in rows if code not in hidden]
 
     def url_kwargs(self, card) -> dict[str, Any]:
         return {"pk": card.pk, "section": self.slug}
@@ -152,6 +204,7 @@ class CardSection(SectionView):
 
 class TitleSection(CardSection):
     slug = "title"
+    field_codes = ("title",)
     title = gettext_lazy("Title")
     form_class = CardTitleForm
     template_name = "sales/partials/_card_title.html"
@@ -167,6 +220,23 @@ class TitleSection(CardSection):
 class MainSection(CardSection):
     slug = "main"
     title = gettext_lazy("About")
+    field_codes = (
+        "amount",
+        "currency",
+        "responsible",
+        "source",
+        "source_description",
+        "comment",
+        "begins_on",
+        "closes_on",
+        "probability",
+        "sales_manager",
+        "delivery_manager",
+        "head_of_sales",
+        "loss_reason",
+        "loss_comment",
+        "created_at",
+    )
 
     @property
     def form_class(self):  # type: ignore[override]
@@ -180,34 +250,51 @@ class MainSection(CardSection):
 
     def get_rows(self, card) -> list[Row]:
         rows = [
-            Row(_("Amount"), money(card.amount, card.currency)),
-            Row(_("Responsible"), card.responsible.get_full_name() or card.responsible.username),
-            Row(_("Source"), card.source),
-            Row(_("Source details"), card.source_description),
+            ("amount", Row(_("Amount"), money(card.amount, card.currency))),
+            (
+                "responsible",
+                Row(
+                    _("Responsible"), card.responsible.get_full_name() or card.responsible.username
+                ),
+            ),
+            ("source", Row(_("Source"), card.source)),
+            ("source_description", Row(_("Source details"), card.source_description)),
         ]
         if isinstance(card, Deal):
             rows += [
-                Row(_("Start date"), date_filter(card.begins_on, "SHORT_DATE_FORMAT")),
-                Row(_("Expected close date"), date_filter(card.closes_on, "SHORT_DATE_FORMAT")),
-                Row(_("Probability, %"), card.probability),
+                (
+                    "begins_on",
+                    Row(_("Start date"), date_filter(card.begins_on, "SHORT_DATE_FORMAT")),
+                ),
+                (
+                    "closes_on",
+                    Row(_("Expected close date"), date_filter(card.closes_on, "SHORT_DATE_FORMAT")),
+                ),
+                ("probability", Row(_("Probability, %"), card.probability)),
             ]
             rows += [
-                Row(label, person.get_full_name() or person.username)
-                for label, person in (
-                    (_("Sales manager"), card.sales_manager),
-                    (_("Delivery manager"), card.delivery_manager),
-                    (_("Head of sales"), card.head_of_sales),
+                (code, Row(label, person.get_full_name() or person.username))
+                for code, label, person in (
+                    ("sales_manager", _("Sales manager"), card.sales_manager),
+                    ("delivery_manager", _("Delivery manager"), card.delivery_manager),
+                    ("head_of_sales", _("Head of sales"), card.head_of_sales),
                 )
                 if person is not None
             ]
         if card.loss_reason_id:
-            rows.append(Row(_("Loss reason"), card.loss_reason))
-            rows.append(Row(_("Loss comment"), card.loss_comment, wide=True))
+            rows.append(("loss_reason", Row(_("Loss reason"), card.loss_reason)))
+            rows.append(("loss_comment", Row(_("Loss comment"), card.loss_comment, wide=True)))
         rows += [
-            Row(_("Created"), date_filter(localtime(card.created_at), "SHORT_DATETIME_FORMAT")),
-            Row(_("Comment"), linebreaksbr(card.comment) if card.comment else "", wide=True),
+            (
+                "created_at",
+                Row(_("Created"), date_filter(localtime(card.created_at), "SHORT_DATETIME_FORMAT")),
+            ),
+            (
+                "comment",
+                Row(_("Comment"), linebreaksbr(card.comment) if card.comment else "", wide=True),
+            ),
         ]
-        return rows
+        return self.visible_rows(rows)
 
     def save(self, form, card, expected_version):
         self.update(card, expected_version, data=form.service_data())
@@ -237,28 +324,36 @@ class ClientSection(CardSection):
     title = gettext_lazy("Client")
     form_class = DealClientForm
     template_name = "sales/partials/_card_client.html"
+    field_codes = ("company", "contacts")
 
     def get_form_kwargs(self, card):
-        return {"card": card}
+        return {"card": card, "user": self.request.user}
 
     def get_initial(self, card):
         return {"company": card.company_id or ""}
 
     def get_extra(self, card):
+        # A company or contact the user does not see keeps its name, without a link to its
+        # card and without its phones and e-mails.
         details = self.details(card)
         company = card.company if card.company_id and not card.company.is_deleted else None
+        shown = selectors.shown_company(card)
         return {
             "company": company,
-            "company_url": _url_or_none("contacts:company_detail", company.pk) if company else None,
-            "company_links": _communication_links(details.communications_of(company))
-            if company
+            "company_url": _url_or_none("contacts:company_detail", company.pk) if shown else None,
+            "company_links": _communication_links(details.communications_of(shown))
+            if shown
             else "",
             "contacts": [
                 {
                     "contact": link.contact,
                     "is_primary": link.is_primary,
-                    "url": _url_or_none("contacts:contact_detail", link.contact_id),
-                    "links": _communication_links(details.communications_of(link.contact)),
+                    "url": _url_or_none("contacts:contact_detail", link.contact_id)
+                    if link.contact_visible
+                    else None,
+                    "links": _communication_links(details.communications_of(link.contact))
+                    if link.contact_visible
+                    else "",
                 }
                 for link in details.contact_links
             ],
@@ -282,6 +377,15 @@ class PersonSection(CardSection):
     title = gettext_lazy("Client")
     form_class = LeadPersonForm
     template_name = "sales/partials/_card_person.html"
+    field_codes = (
+        "last_name",
+        "first_name",
+        "middle_name",
+        "company_title",
+        "position",
+        "address",
+        "communications",
+    )
 
     def get_initial(self, card):
         return {
@@ -302,19 +406,34 @@ class PersonSection(CardSection):
         return {"communications": self.details(card).communications_of(card)}
 
     def get_rows(self, card):
-        return [
-            Row(_("Name"), card.full_name),
-            Row(_("Company name"), card.company_title),
-            Row(_("Position"), card.position),
-            Row(_("Address"), card.address),
-        ]
+        hidden = self.hidden
+        name_shown = not {"last_name", "first_name", "middle_name"} <= hidden
+        return self.visible_rows(
+            [
+                ("" if name_shown else "last_name", Row(_("Name"), card.full_name)),
+                ("company_title", Row(_("Company name"), card.company_title)),
+                ("position", Row(_("Position"), card.position)),
+                ("address", Row(_("Address"), card.address)),
+            ]
+        )
 
     def get_extra(self, card):
+        if "communications" in self.hidden:
+            return {"links": "", "communications_hidden": True}
         return {"links": _communication_links(self.details(card).communications_of(card))}
+
+    def get_form(self, card, data=None):
+        form = super().get_form(card, data)
+        form.communications_editable = not {"communications"} & (
+            self.hidden | readonly_fields(self.request.user, self.entity)
+        )
+        return form
 
     def save(self, form, card, expected_version):
         data = dict(form.cleaned_data)
         communications = data.pop("communications")
+        if not getattr(form, "communications_editable", True):
+            communications = None
         self.update(card, expected_version, data=data, communications=communications)
         return self.reloaded(card)
 
@@ -326,6 +445,12 @@ class ProductsSection(CardSection):
     title = gettext_lazy("Products")
     form_class = ProductRowsForm
     template_name = "sales/partials/_product_rows.html"
+    field_codes = ("product_rows",)
+
+    def is_editable(self, card) -> bool:
+        return super().is_editable(card) and "product_rows" not in readonly_fields(
+            self.request.user, self.entity
+        )
 
     def get_form_kwargs(self, card):
         if self.request.method == "POST":
@@ -361,7 +486,10 @@ class CustomSection(CardSection):
         self.group_key = self.slug.removeprefix("custom-")
 
     def group(self, card):
-        for key, title, definitions in custom_groups(self.details(card).definitions):
+        hidden = self.hidden
+        for key, title, definitions in custom_groups(
+            [item for item in self.details(card).definitions if item.code not in hidden]
+        ):
             if key == self.group_key:
                 self.title = title
                 return definitions
@@ -404,7 +532,7 @@ class UtmSection(CardSection):
 
     def get_rows(self, card):
         rows = [
-            Row(label, getattr(card, key))
+            (key, Row(label, getattr(card, key)))
             for key, label in (
                 ("utm_source", "utm_source"),
                 ("utm_medium", "utm_medium"),
@@ -415,10 +543,10 @@ class UtmSection(CardSection):
         ]
         if isinstance(card, Lead):
             rows += [
-                Row(_("Referrer"), card.referrer, wide=True),
-                Row(_("Landing page"), card.landing_page, wide=True),
+                ("referrer", Row(_("Referrer"), card.referrer, wide=True)),
+                ("landing_page", Row(_("Landing page"), card.landing_page, wide=True)),
             ]
-        return [row for row in rows if row.value]
+        return [row for row in self.visible_rows(rows) if row.value]
 
 
 class RelatedSection(CardSection):
@@ -430,18 +558,27 @@ class RelatedSection(CardSection):
     template_name = "sales/partials/_card_related.html"
 
     def get_extra(self, card):
+        # A linked card the user does not see is named without a link to it.
         items = []
         if isinstance(card, Deal):
             if card.lead_id:
                 items.append(
-                    (_("Lead"), card.lead.title, reverse("sales:lead_detail", args=[card.lead_id]))
+                    (
+                        _("Lead"),
+                        card.lead.title,
+                        reverse("sales:lead_detail", args=[card.lead_id])
+                        if card.lead_visible
+                        else None,
+                    )
                 )
             if card.company_id and not card.company.is_deleted:
                 items.append(
                     (
                         _("Company"),
                         card.company,
-                        _url_or_none("contacts:company_detail", card.company_id),
+                        _url_or_none("contacts:company_detail", card.company_id)
+                        if card.company_visible
+                        else None,
                     )
                 )
             for link in self.details(card).contact_links:
@@ -449,7 +586,9 @@ class RelatedSection(CardSection):
                     (
                         _("Contact"),
                         link.contact,
-                        _url_or_none("contacts:contact_detail", link.contact_id),
+                        _url_or_none("contacts:contact_detail", link.contact_id)
+                        if link.contact_visible
+                        else None,
                     )
                 )
         else:
@@ -458,7 +597,9 @@ class RelatedSection(CardSection):
                     (
                         _("Contact"),
                         card.contact,
-                        _url_or_none("contacts:contact_detail", card.contact_id),
+                        _url_or_none("contacts:contact_detail", card.contact_id)
+                        if card.contact_visible
+                        else None,
                     )
                 )
             if card.company_id and not card.company.is_deleted:
@@ -466,11 +607,19 @@ class RelatedSection(CardSection):
                     (
                         _("Company"),
                         card.company,
-                        _url_or_none("contacts:company_detail", card.company_id),
+                        _url_or_none("contacts:company_detail", card.company_id)
+                        if card.company_visible
+                        else None,
                     )
                 )
             for deal in self.details(card).deals:
-                items.append((_("Deal"), deal.title, reverse("sales:deal_detail", args=[deal.pk])))
+                items.append(
+                    (
+                        _("Deal"),
+                        deal.title,
+                        reverse("sales:deal_detail", args=[deal.pk]) if deal.visible else None,
+                    )
+                )
         return {"items": items}
 
 
@@ -506,8 +655,9 @@ def card_section(request, pk: int, section: str, entity: str):
 
 
 # --- pages -------------------------------------------------------------------------------
-def stage_bar(card, stages, version) -> dict[str, Any]:
-    """Open stages as segments, then the won stage and the lost ones."""
+def stage_bar(card, stages, version, *, editable: bool = True) -> dict[str, Any]:
+    """Open stages as segments, then the won stage and the lost ones; not clickable when the
+    user may not change the card."""
     entity = "deal" if isinstance(card, Deal) else "lead"
     current_sort = next((s.sort for s in stages if s.pk == card.stage_id), None)
     items = []
@@ -525,7 +675,7 @@ def stage_bar(card, stages, version) -> dict[str, Any]:
     items.sort(key=lambda item: (item["kind"] != StageKind.OPEN, item["kind"] == StageKind.LOST))
     return {
         "items": items,
-        "move_url": _url_or_none(f"sales:{entity}_move", card.pk),
+        "move_url": _url_or_none(f"sales:{entity}_move", card.pk) if editable else None,
         "version": version,
     }
 
@@ -550,25 +700,46 @@ class CardDetailView(View):
             return view.build(request, card, pk=card.pk, section=slug, details=details, **extra)
 
         client = "client" if self.entity == "deal" else "person"
+        rights = card_rights(request.user, card)
+        hidden = hidden_fields(request.user, self.entity)
+        slugs = [
+            "main",
+            client,
+            "products",
+            *(
+                f"custom-{key}"
+                for key, _title, _definitions in custom_groups(
+                    [item for item in details.definitions if item.code not in hidden]
+                )
+            ),
+            "utm",
+            "related",
+        ]
         context = {
             "card": card,
             "entity": self.entity,
+            **rights,
+            "hide_amount": "amount" in hidden,
             "title_section": build("title"),
+            # A section whose every field is hidden is left off.
             "sections": [
-                build("main"),
-                build(client),
-                build("products"),
-                *(
-                    build(f"custom-{key}")
-                    for key, _title, _definitions in custom_groups(details.definitions)
-                ),
-                build("utm"),
-                build("related"),
+                build(slug)
+                for slug in slugs
+                if slug not in sections
+                or not sections[slug].field_codes
+                or not set(sections[slug].field_codes) <= hidden
             ],
-            "stage_bar": stage_bar(card, details.stages, card.version),
-            "delete_url": reverse(f"sales:{self.entity}_delete", args=[card.pk]),
+            "stage_bar": stage_bar(
+                card, details.stages, card.version, editable=rights["card_editable"]
+            ),
+            "delete_url": reverse(f"sales:{self.entity}_delete", args=[card.pk])
+            if rights["card_deletable"]
+            else None,
             "convert_url": _url_or_none("sales:lead_convert", card.pk)
-            if self.entity == "lead" and card.converted_at is None
+            if self.entity == "lead"
+            and card.converted_at is None
+            and rights["card_editable"]
+            and can(request.user, Action.ADD, Deal)
             else None,
         }
         return render(request, self.template_name, context)
@@ -673,10 +844,15 @@ class CardCreateView(View):
     def form_class(self):
         return LeadCreateForm if self.entity == "lead" else DealCreateForm
 
+    def dispatch(self, request, *args, **kwargs):
+        if not can(request.user, Action.ADD, Lead if self.entity == "lead" else Deal):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def initial(self) -> dict[str, Any]:
         if self.entity == "deal":
             pipeline = selectors.deal_pipeline(
-                user=self.request.user, pk=self.request.GET.get("pipeline")
+                user=self.request.user, pk=self.request.GET.get("pipeline"), action=Action.ADD
             )
             if pipeline is not None:
                 return {"pipeline": pipeline.pk}
@@ -694,11 +870,15 @@ class CardCreateView(View):
         template = "sales/card_create_dialog.html" if dialog else "sales/card_create.html"
         return render(self.request, template, context, status=status)
 
+    def make_form(self, *args, **kwargs):
+        form = self.form_class()(*args, user=self.request.user, **kwargs)
+        return apply_field_rules(form, user=self.request.user, entity=self.entity)
+
     def get(self, request):
-        return self.render_form(self.form_class()(initial=self.initial(), user=request.user))
+        return self.render_form(self.make_form(initial=self.initial()))
 
     def post(self, request):
-        form = self.form_class()(request.POST, user=request.user)
+        form = self.make_form(request.POST)
         if form.is_valid():
             call = form.service_call()
             try:

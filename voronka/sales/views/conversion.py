@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
+from voronka.access.models import Action
+from voronka.access.predicates import can
 from voronka.core.exceptions import ConflictError
 from voronka.core.sections import add_service_errors, parse_version
 from voronka.sales.forms import LeadConvertForm, typed_number
@@ -18,16 +20,24 @@ from voronka.sales.services import lead_convert
 
 
 class LeadConvertView(View):
-    """GET: the dialog (a page on a direct visit); POST: convert through ``lead_convert``."""
+    """GET: the dialog (a page on a direct visit); POST: convert through ``lead_convert``.
+
+    A lead the user does not see is a 404; one they may not change, or a user who may add no
+    deal, gets a 403. The pipelines offered are those the user may add deals in, the matches
+    the contacts and companies they see."""
 
     def get_lead(self):
         lead = selectors.lead_card(user=self.request.user, pk=self.kwargs["pk"])
         if lead is None:
             raise Http404
+        if not can(self.request.user, Action.UPDATE, lead) or not can(
+            self.request.user, Action.ADD, "deal"
+        ):
+            raise PermissionDenied
         return lead
 
     def initial(self, lead) -> dict[str, Any]:
-        pipelines = selectors.deal_pipelines(user=self.request.user)
+        pipelines = selectors.deal_pipelines(user=self.request.user, action=Action.ADD)
         default = next((p for p in pipelines if p.is_default), pipelines[0] if pipelines else None)
         return {
             "pipelines": [default.pk] if default else [],
@@ -58,7 +68,11 @@ class LeadConvertView(View):
     def form(self, lead, data=None):
         has_rows = selectors.lead_has_product_rows(user=self.request.user, lead=lead)
         return LeadConvertForm(
-            data, initial=self.initial(lead), lead=lead, amount_from_products=has_rows
+            data,
+            initial=self.initial(lead),
+            lead=lead,
+            amount_from_products=has_rows,
+            user=self.request.user,
         )
 
     def get(self, request, pk: int):

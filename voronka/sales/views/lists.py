@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from voronka.access.models import Action
 from voronka.contacts.models import CommunicationKind
 from voronka.contacts.selectors.lists import (
     communication_values,
@@ -111,6 +112,7 @@ def _common_columns() -> dict[str, Column]:
             label=gettext_lazy("Created"),
             value=lambda row: row.created_at,
             sort=("created_at",),
+            fields=("created_at",),
         ),
         "updated": Column(
             key="updated",
@@ -118,6 +120,7 @@ def _common_columns() -> dict[str, Column]:
             value=lambda row: row.updated_at,
             sort=("updated_at",),
             default=False,
+            fields=("updated_at",),
         ),
         "closed": Column(
             key="closed",
@@ -125,6 +128,7 @@ def _common_columns() -> dict[str, Column]:
             value=lambda row: row.closed_at,
             sort=("closed_at",),
             default=False,
+            fields=("closed_at",),
         ),
         "utm_source": Column(
             key="utm_source",
@@ -143,8 +147,15 @@ def _common_columns() -> dict[str, Column]:
     }
 
 
+# The right a bulk action needs on each card it touches.
+BULK_ACTION_RIGHTS = {"assign": Action.UPDATE, "move": Action.UPDATE, "delete": Action.DELETE}
+
+
 class SalesCardList(CardList):
-    """What the lead and deal lists share: a pipeline choice, moves between stages."""
+    """What the lead and deal lists share: a pipeline choice, moves between stages.
+
+    Rows are the cards the user sees; a bulk action reaches only the cards the user may change
+    (or delete) — the others are reported as not found."""
 
     namespace = "sales"
     entity = ""
@@ -171,6 +182,11 @@ class SalesCardList(CardList):
 
     def employee(self, pk):
         return employee_by_id(user=self.user, pk=pk)
+
+    def bulk_right(self) -> str:
+        """The right the asked bulk action needs on each card."""
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return BULK_ACTION_RIGHTS.get(data.get("action", ""), Action.UPDATE)
 
     def move_choices(self) -> dict[str, Any]:
         return {
@@ -238,12 +254,14 @@ class LeadList(SalesCardList):
                 label=gettext_lazy("Name"),
                 value=lambda row: row.full_name,
                 sort=("last_name", "first_name", "middle_name"),
+                fields=("last_name", "first_name", "middle_name"),
             ),
             Column(
                 key="company",
                 label=gettext_lazy("Company"),
                 value=lambda row: row.company.title if row.company else row.company_title,
                 sort=("company_title",),
+                fields=("company", "company_title"),
             ),
             common["stage"],
             common["amount"],
@@ -252,12 +270,14 @@ class LeadList(SalesCardList):
                 key="phones",
                 label=gettext_lazy("Phones"),
                 value=lambda row: ", ".join(communication_values(row, CommunicationKind.PHONE)),
+                fields=("communications",),
             ),
             Column(
                 key="emails",
                 label=gettext_lazy("E-mails"),
                 value=lambda row: ", ".join(communication_values(row, CommunicationKind.EMAIL)),
                 default=False,
+                fields=("communications",),
             ),
             common["responsible"],
             common["source"],
@@ -274,7 +294,7 @@ class LeadList(SalesCardList):
         return lead_list(user=self.user, pipeline=self.pipeline)
 
     def cards(self, ids):
-        return leads_by_ids(user=self.user, ids=ids)
+        return leads_by_ids(user=self.user, ids=ids, action=self.bulk_right())
 
     def assign(self, card, responsible) -> None:
         lead_update(actor=self.user, lead=card, data={"responsible": responsible})
@@ -338,6 +358,7 @@ class DealList(SalesCardList):
                 label=gettext_lazy("Contact"),
                 value=contact_name,
                 display=contact_link,
+                fields=("contacts",),
             ),
             common["responsible"],
             Column(
@@ -368,7 +389,7 @@ class DealList(SalesCardList):
         return deal_list(user=self.user, pipeline=self.pipeline)
 
     def cards(self, ids):
-        return deals_by_ids(user=self.user, ids=ids)
+        return deals_by_ids(user=self.user, ids=ids, action=self.bulk_right())
 
     def assign(self, card, responsible) -> None:
         deal_update(actor=self.user, deal=card, data={"responsible": responsible})
