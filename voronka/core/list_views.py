@@ -102,8 +102,14 @@ class CardList:
 
     @property
     def definitions(self) -> list:
+        """The custom fields of the list (columns and filters) the user may see."""
         if self._definitions is None:
-            self._definitions = self.custom_fields()
+            hidden = self.hidden_fields()
+            self._definitions = [
+                definition
+                for definition in self.custom_fields()
+                if getattr(definition, "code", None) not in hidden
+            ]
         return self._definitions
 
     def spec(self) -> ListSpec:
@@ -116,12 +122,16 @@ class CardList:
         return {"definitions": self.definitions}
 
     def filterset(self):
-        return self.filterset_class(
+        filterset = self.filterset_class(
             self.request.GET or None,
             queryset=self.queryset(),
             request=self.request,
             **self.filterset_kwargs(),
         )
+        # A filter on a hidden field would tell its values one question at a time.
+        for name in self.hidden_fields():
+            filterset.filters.pop(name, None)
+        return filterset
 
     def cards(self, ids: list[int]) -> list:
         raise NotImplementedError

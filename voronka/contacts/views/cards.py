@@ -646,7 +646,11 @@ class CompanyContactsSectionView(CompanySectionMixin, SectionView):
     field_code = "contacts"
 
     def get_extra(self, card):
-        return {"links": card.alive_contact_links, "may_change": self.may_change(card)}
+        return {
+            "links": card.alive_contact_links,
+            "may_change": self.may_change(card),
+            "may_add_contact": can(self.request.user, Action.ADD, Contact),
+        }
 
 
 class CompanyContactPickerView(View):
