@@ -450,3 +450,10 @@ def test_card_tasks_block_reloads_and_hides_invisible_cards(client, manager, str
     assert response.status_code == 200 and "По сделке" in response.content.decode()
     for card in (f"deal:{hidden.pk}", "deal:999999", "ship:1", ""):
         assert client.get(reverse("tasks:card_tasks"), {"card": card}).status_code == 404
+
+
+def test_every_task_url_with_an_id_is_covered_by_the_404_test():
+    from voronka.tasks import urls
+
+    with_id = {p.name for p in urls.urlpatterns if "<int:pk>" in str(p.pattern)}
+    assert with_id == {name for name, _method, _data in ID_URLS}
