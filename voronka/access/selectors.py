@@ -293,7 +293,9 @@ def _yes_no(value) -> str:
     return "—" if value in (None, "") else str(value)
 
 
-def _details(event: AuditEvent, pipelines: dict[int, str], fields: dict) -> list[str]:
+def _details(
+    event: AuditEvent, pipelines: dict[int, str], fields: dict, names: dict[int, str]
+) -> list[str]:
     """The event's details as sentences a head of sales reads without knowing the codes."""
     from django.utils.translation import gettext as _
 
@@ -329,7 +331,8 @@ def _details(event: AuditEvent, pipelines: dict[int, str], fields: dict) -> list
             }
         ]
     if action in ("role.assign", "role.unassign"):
-        return [_("Employee: %(name)s") % {"name": details.get("username", details.get("user"))}]
+        name = names.get(details.get("user")) or details.get("username", details.get("user"))
+        return [_("Employee: %(name)s") % {"name": name}]
     if action == "role.update":
         names = {
             "name": _("name"),
@@ -361,8 +364,9 @@ def _details(event: AuditEvent, pipelines: dict[int, str], fields: dict) -> list
 
 def audit_rows(events: list[AuditEvent]) -> list[dict]:
     """The events of a page ready to show: labels for the action and object, details as
-    sentences. Pipeline names come in one query for the whole page; field labels need the
-    custom fields (one more query) only when a field rule is on the page."""
+    sentences. Pipeline names and employees' names come in one query each for the whole page
+    (only when such events are on it); field labels need the custom fields (one more query)
+    only when a field rule is on the page."""
     from django.apps import apps
 
     pipeline_ids = {
@@ -377,12 +381,22 @@ def audit_rows(events: list[AuditEvent]) -> list[dict]:
     fields = {}
     if any(event.action == "field_rule.change" for event in events):
         fields = {entity: dict(found) for entity, found in field_rule_fields(user=None).items()}
+    user_ids = {
+        event.details.get("user")
+        for event in events
+        if event.action in ("role.assign", "role.unassign") and isinstance(event.details, dict)
+    } - {None}
+    names = {}
+    if user_ids:
+        from voronka.staff.models import User
+
+        names = {user.pk: str(user) for user in User.objects.filter(pk__in=user_ids)}
     return [
         {
             "event": event,
             "action_label": audit_action_label(event.action),
             "object_type_label": _object_type_label(event.object_type) if event.object_type else "",
-            "details": _details(event, pipelines, fields),
+            "details": _details(event, pipelines, fields, names),
         }
         for event in events
     ]

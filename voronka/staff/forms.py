@@ -104,7 +104,10 @@ class EmployeeForm(ShapeModelForm):
         if roles is None:
             del self.fields["roles"]
         else:
+            from voronka.access.templatetags.access import role_label
+
             self.fields["roles"].queryset = roles
+            self.fields["roles"].label_from_instance = role_label
             if self.instance.pk:
                 self.initial["roles"] = list(
                     roles.filter(members=self.instance).values_list("pk", flat=True)
