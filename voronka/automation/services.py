@@ -150,9 +150,20 @@ def _cancel(runs: models.QuerySet, reason: str, *, exclude: int | None = None) -
     )
 
 
-def runs_create(*, model: type[models.Model], card_id: int, stage_id: int) -> list[RobotRun]:
+def runs_create(
+    *,
+    model: type[models.Model],
+    card_id: int,
+    stage_id: int,
+    robots: list[Robot] | None = None,
+) -> list[RobotRun]:
     """The runs of the active robots of ``stage_id`` for a card that has just entered it."""
-    robots = list(Robot.objects.filter(stage_id=stage_id, is_active=True).order_by("sort", "pk"))
+    if robots is None:
+        robots = list(Robot.objects.filter(stage_id=stage_id, is_active=True))
+    robots = sorted(
+        (robot for robot in robots if robot.stage_id == stage_id and robot.is_active),
+        key=lambda robot: (robot.sort, robot.pk),
+    )
     if not robots:
         return []
     now = timezone.now()
@@ -190,6 +201,20 @@ def runs_create(*, model: type[models.Model], card_id: int, stage_id: int) -> li
     if any(run.status == RunStatus.PLANNED and run.due_at <= now for run in runs):
         _kick_workers()
     return runs
+
+
+def runs_follow_move(
+    *, model: type[models.Model], card_id: int, from_stage_id: int | None, to_stage_id: int
+) -> list[RobotRun]:
+    """A card moved: cancel the open runs of the stage it left, create those of the stage it
+    entered. One query when neither stage has robots — the usual case."""
+    stage_ids = [stage_id for stage_id in (from_stage_id, to_stage_id) if stage_id is not None]
+    robots = list(Robot.objects.filter(stage_id__in=stage_ids))
+    # Runs belong to a robot of their stage (a robot moved to another stage cancels its runs),
+    # so a stage without robots has no runs to cancel.
+    if from_stage_id is not None and any(robot.stage_id == from_stage_id for robot in robots):
+        runs_cancel_on_leave(model=model, card_id=card_id, stage_id=from_stage_id)
+    return runs_create(model=model, card_id=card_id, stage_id=to_stage_id, robots=robots)
 
 
 def _kick_workers() -> None:
