@@ -95,8 +95,9 @@ class TaskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].widget.attrs["aria-label"] = _("Responsible")
         if editing:
-            del self.fields["checklist"]
-            del self.fields["card"]
+            # The deadline moves through its own dialog (with its policy and history).
+            for name in ("checklist", "card", "deadline"):
+                del self.fields[name]
         elif user is not None and not self.is_bound:
             self.initial.setdefault("responsible", user.pk)
         responsible = self.initial.get("responsible")

@@ -457,3 +457,23 @@ def test_every_task_url_with_an_id_is_covered_by_the_404_test():
 
     with_id = {p.name for p in urls.urlpatterns if "<int:pk>" in str(p.pattern)}
     assert with_id == {name for name, _method, _data in ID_URLS}
+
+
+def test_edit_dialog_leaves_the_deadline_to_its_own_dialog(client, manager):
+    task = make(manager, deadline=SOON)
+    client.force_login(manager)
+    dialog = client.get(url("task_edit", task), **HX).content.decode()
+    assert 'name="deadline"' not in dialog and 'name="checklist"' not in dialog
+
+
+def test_admin_pages_open_read_only(client, admin_user, manager):
+    task = make(manager, checklist=["a"])
+    client.force_login(admin_user)
+    for address in (
+        reverse("admin:tasks_task_changelist"),
+        reverse("admin:tasks_task_change", args=[task.pk]),
+        reverse("admin:tasks_taskentry_changelist"),
+        reverse("admin:tasks_deadlinechange_changelist"),
+    ):
+        assert client.get(address).status_code == 200, address
+    assert client.get(reverse("admin:tasks_task_add")).status_code == 403
