@@ -96,3 +96,24 @@ def entry_summary(entry) -> str:
     if entry.kind == TaskEntryKind.CHECKLIST:
         return str(CHECKLIST_ACTIONS.get(payload.get("action"), _("Checklist")))
     return ""
+
+
+@register.simple_tag
+def task_timeline_entry(entry) -> str:
+    """The body of a card's timeline entry of kind ``task`` (a task created on the card or
+    completed), from the entry alone — no query."""
+    payload = entry.payload or {}
+    if not str(payload.get("task_id", "")).isdigit():
+        return entry.text
+    deadline = payload.get("deadline")
+    html = render_to_string(
+        "tasks/partials/_timeline_entry.html",
+        {
+            "event": payload.get("event"),
+            "task_id": payload["task_id"],
+            "title": entry.text,
+            "deadline": parse_datetime(deadline) if isinstance(deadline, str) else None,
+            "result": payload.get("result", ""),
+        },
+    )
+    return mark_safe(html)  # rendered by the template engine, escaped there

@@ -477,3 +477,23 @@ def test_admin_pages_open_read_only(client, admin_user, manager):
     ):
         assert client.get(address).status_code == 200, address
     assert client.get(reverse("admin:tasks_task_add")).status_code == 403
+
+
+def test_timeline_entry_of_a_task_links_to_it(manager, django_assert_num_queries):
+    from django.template import Context, Template
+
+    from voronka.tasks.services import task_change_status
+    from voronka.timeline.models import TimelineEntry
+
+    deal = DealFactory(responsible=manager)
+    task = make(manager, title="Отправить <договор>", card=deal, deadline=SOON)
+    task_change_status(actor=manager, task=task, action="complete", result="Отправил")
+    template = Template(
+        "{% load tasks %}{% for e in entries %}{% task_timeline_entry e %}{% endfor %}"
+    )
+    entries = list(TimelineEntry.objects.filter(kind="task", card_id=deal.pk).order_by("pk"))
+    with django_assert_num_queries(0):
+        html = template.render(Context({"entries": entries}))
+    assert html.count(url("task_detail", task)) == 2
+    assert "Task created" in html and "Task completed" in html and "Отправил" in html
+    assert "&lt;договор&gt;" in html
