@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,3 +12,7 @@ class AutomationConfig(AppConfig):
         from voronka.automation.actions import builtin  # noqa: F401 - registers the actions
 
         handlers.connect()
+        if apps.is_installed("voronka.tasks"):
+            from voronka.automation.actions.tasks import register_task_action
+
+            register_task_action()

@@ -1,6 +1,6 @@
 """Arithmetic over a card's numbers for robots that set fields: ``amount * 0.3``,
 ``round(amount / 12, 2)``. Parsed with ``ast`` and evaluated node by node over Decimals; only
-numbers, field codes, + - * / // % **, parentheses and a few functions exist — never ``eval``."""
+numbers, field codes, + - * / // %, parentheses and a few functions exist — never ``eval``."""
 
 import ast
 from decimal import Decimal, DivisionByZero, InvalidOperation

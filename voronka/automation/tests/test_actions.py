@@ -402,3 +402,36 @@ def test_lead_card_has_lead_in_templates(manager):
     run_once(lead)
 
     assert feed(Lead.objects.get(pk=lead.pk), EntryKind.COMMENT).get().text == f"Сайт/{lead.pk}"
+
+
+def test_create_task_through_the_tasks_service_once_per_run(make_deal, first_stage, manager):
+    from voronka.tasks.models import Task
+
+    RobotFactory(
+        stage=first_stage,
+        action="create_task",
+        params={
+            "title": "Позвонить: {{ deal.title }}",
+            "deadline_amount": 2,
+            "deadline_unit": "hours",
+        },
+    )
+    deal = make_deal()
+    run = RobotRun.objects.get(card_id=deal.pk)
+    claim_due_runs(worker_id="test")
+
+    result = execute_run(run.pk, "test")
+
+    task = Task.objects.get()
+    assert result.status == RunStatus.DONE, result.outcome
+    assert (task.title, task.responsible, task.robot_run_id) == (
+        "Позвонить: Поставка станков",
+        manager,
+        str(run.pk),
+    )
+    assert task.deadline > timezone.now() + datetime.timedelta(minutes=119)
+    # The same run performed again (a retry) finds its task.
+    from voronka.automation.actions import get_action
+
+    get_action("create_task").perform(run, Deal.objects.get(pk=deal.pk), run.robot.params)
+    assert Task.objects.count() == 1
