@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from voronka.access.predicates import hidden_fields
 from voronka.contacts.models import Communication, CommunicationKind, Company, Contact
 from voronka.contacts.services.communications import normalize_communication
 from voronka.core.normalization import digits_only
@@ -25,6 +26,7 @@ from voronka.customization.filters import (
 )
 from voronka.customization.models import CustomField, EntityType, Source
 from voronka.sales.models import Deal, DealContact, Lead, Pipeline, PipelineEntity, Stage
+from voronka.sales.selectors.boards import open_pipelines
 from voronka.timeline.models import Activity
 
 SEARCH_MAX_LENGTH = 200
@@ -125,6 +127,16 @@ def overdue_condition(model) -> Q:
     return Q(Exists(activities))
 
 
+# Filters on a field, by the field code access field rules name.
+FILTERED_FIELDS = {
+    "responsible": "responsible",
+    "source": "source",
+    "created": "created_at",
+    "closed": "closed_at",
+    "amount": "amount",
+}
+
+
 class CardFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
     """What leads and deals are filtered by; ``pipeline`` narrows the stage choices."""
 
@@ -170,19 +182,26 @@ class CardFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
         )
         if pipeline is not None:
             stages = stages.filter(pipeline=pipeline)
+        elif self.user is not None:
+            stages = stages.filter(pipeline__in=open_pipelines(user=self.user, entity=self.entity))
         self.filters["stage"].queryset = stages
         self.custom_filter_names: list[str] = []
+        hidden = hidden_fields(self.user, self.entity) if self.user is not None else frozenset()
         definitions = CustomField.objects.filter(entity=self.entity, is_active=True).order_by(
             "sort", "pk"
         )
         for definition in definitions:
-            made = custom_field_filter(definition)
+            made = custom_field_filter(definition) if definition.code not in hidden else None
             if made is not None:
                 name, custom = made
                 custom.parent = self
                 custom.model = self._meta.model
                 self.filters[name] = custom
                 self.custom_filter_names.append(name)
+        # A field hidden from the user cannot be filtered by either (a range would reveal it).
+        for name, code in FILTERED_FIELDS.items():
+            if code in hidden:
+                self.filters.pop(name, None)
 
     @property
     def user(self):
