@@ -19,6 +19,7 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from voronka.access.predicates import visible_to
@@ -57,7 +58,7 @@ CARD_KINDS = {
 
 
 def _participant(relation: str, user) -> Exists:
-    through = Task._meta.get_field(relation).remote_field.through
+    through = getattr(Task, relation).through
     return Exists(through.objects.filter(task_id=OuterRef("pk"), user_id=user.pk))
 
 
@@ -109,7 +110,7 @@ def my_tasks(
 @dataclass
 class Bucket:
     code: str
-    title: str
+    title: str | Promise
     tasks: list[Task] = field(default_factory=list)
     droppable: bool = True
 
@@ -205,7 +206,7 @@ def card_links(*, user, tasks: list[Task]) -> dict[int, CardLink]:
     not see keeps its kind and number, without a link."""
     wanted: dict[int, set[int]] = defaultdict(set)
     for task in tasks:
-        if task.card_type_id is not None:
+        if task.card_type_id is not None and task.card_id is not None:
             wanted[task.card_type_id].add(task.card_id)
     found: dict[tuple[int, int], models.Model] = {}
     names: dict[int, str] = {}
@@ -219,7 +220,7 @@ def card_links(*, user, tasks: list[Task]) -> dict[int, CardLink]:
     links: dict[int, CardLink] = {}
     for task in tasks:
         name = names.get(task.card_type_id or 0)
-        if name is None:
+        if name is None or task.card_type_id is None or task.card_id is None:
             continue
         card = found.get((task.card_type_id, task.card_id))
         kind = str(CARD_KINDS[name])

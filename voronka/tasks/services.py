@@ -37,7 +37,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.access.models import Action, Entity, Scope
-from voronka.access.predicates import require, scope_for, visible_to
+from voronka.access.predicates import can, require, scope_for, visible_to
 from voronka.core.changes import apply_changes
 from voronka.core.concurrency import lock_card, save_new_version
 from voronka.core.events import publish
@@ -51,6 +51,7 @@ from voronka.tasks.models import (
     TaskEntryKind,
     TaskStatus,
 )
+from voronka.timeline.models import EntryKind, TimelineEntry
 
 # CRM cards a task may be linked to, by the name used in URLs and events.
 CARD_MODELS = {
@@ -73,13 +74,9 @@ def is_supervisor(actor, task: Task) -> bool:
         return True
     if actor.is_superuser and actor.is_active:
         return True
-    return scope_for(actor, Entity.TASK, Action.UPDATE) > Scope.OWN and _can_update(actor, task)
-
-
-def _can_update(actor, task: Task) -> bool:
-    from voronka.access.predicates import can
-
-    return can(actor, Action.UPDATE, task)
+    return scope_for(actor, Entity.TASK, Action.UPDATE) > Scope.OWN and can(
+        actor, Action.UPDATE, task
+    )
 
 
 def _member_ids(task: Task, relation: str) -> set[int]:
@@ -162,9 +159,8 @@ def _iso(moment: datetime.datetime | None) -> str | None:
 
 def _card_feed(*, actor, task: Task, event: str) -> None:
     """A line on the linked card's timeline, so the card tells its story with its tasks."""
-    if task.card_type_id is None:
+    if task.card_type_id is None or task.card_id is None:
         return
-    from voronka.timeline.models import EntryKind, TimelineEntry
 
     TimelineEntry.objects.create(
         card_type_id=task.card_type_id,

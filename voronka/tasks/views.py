@@ -495,13 +495,21 @@ class TaskDeleteView(View):
         return HttpResponseRedirect(target)
 
 
+def card_tasks_context(request, card) -> dict[str, Any]:
+    """What the block of a card's open tasks shows (``{% card_tasks card %}``)."""
+    return {
+        "card": card,
+        "card_ref": f"{card._meta.model_name}:{card.pk}",
+        "tasks": selectors.card_tasks(user=request.user, card=card),
+        "can_add": can(request.user, Action.ADD, Task),
+    }
+
+
 class CardTasksView(View):
     """The open tasks of a CRM card (``?card=deal:42``) — the block the card's timeline shows,
     read again after a task changed; 404 for a card the user may not see."""
 
     def get(self, request):
-        from voronka.tasks.templatetags.tasks import card_tasks_context
-
         reference = parse_card_reference(request.GET.get("card"))
         if reference is None:
             raise Http404

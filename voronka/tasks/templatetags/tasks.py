@@ -8,10 +8,8 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
-from voronka.access.models import Action
-from voronka.access.predicates import can
-from voronka.tasks import selectors
-from voronka.tasks.models import Task, TaskEntryKind, TaskStatus
+from voronka.tasks.models import TaskEntryKind, TaskStatus
+from voronka.tasks.views import card_tasks_context
 
 register = template.Library()
 
@@ -31,15 +29,6 @@ def card_tasks(context, card):
         "tasks/partials/_card_tasks.html", card_tasks_context(request, card), request=request
     )
     return mark_safe(html)  # rendered by the template engine, escaped there
-
-
-def card_tasks_context(request, card) -> dict:
-    return {
-        "card": card,
-        "card_ref": f"{card._meta.model_name}:{card.pk}",
-        "tasks": selectors.card_tasks(user=request.user, card=card),
-        "can_add": can(request.user, Action.ADD, Task),
-    }
 
 
 @register.filter
