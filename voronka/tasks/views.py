@@ -335,6 +335,11 @@ class TaskCreateView(View):
         template = "tasks/task_create_dialog.html" if dialog else "tasks/task_create.html"
         return render(request, template, context, status=status)
 
+    def dispatch(self, request, *args, **kwargs):
+        if not can(request.user, Action.ADD, Task):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
     def get(self, request):
         initial = {}
         reference = parse_card_reference(request.GET.get("card"))

@@ -273,6 +273,8 @@ def test_create_is_403_without_the_add_right(client, manager):
     client.force_login(manager)
     response = client.post(url("task_create"), {"title": "Задача", "responsible": manager.pk})
     assert response.status_code == 403
+    assert client.get(url("task_create"), **HX).status_code == 403
+    assert "New task" not in client.get(url("task_list")).content.decode()
 
 
 # --- the task card ------------------------------------------------------------------------------
