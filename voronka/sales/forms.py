@@ -466,10 +466,11 @@ class LeadCreateForm(forms.Form):
         ]
         data.pop("phone", None)
         data.pop("email", None)
-        if not data["title"]:
-            data.pop("title")
-        if not data["amount"]:
-            data.pop("amount")
+        if not data.get("title"):
+            data.pop("title", None)
+        # Empty, or not on the form (a field hidden from the user): left to the defaults.
+        if not data.get("amount"):
+            data.pop("amount", None)
         return {"data": data, "communications": communications or None}
 
 
@@ -523,11 +524,11 @@ class DealCreateForm(forms.Form):
 
     def service_call(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        contact = data.pop("contact")
-        if data["pipeline"] is None:
-            data.pop("pipeline")
-        if not data["amount"]:
-            data.pop("amount")
+        contact = data.pop("contact", None)
+        if data.get("pipeline") is None:
+            data.pop("pipeline", None)
+        if not data.get("amount"):
+            data.pop("amount", None)
         return {"data": data, "contacts": [contact] if contact else None}
 
 

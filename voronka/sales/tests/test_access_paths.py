@@ -256,6 +256,10 @@ def test_a_hidden_amount_is_not_on_the_card_the_board_or_in_the_sums(
     client.force_login(manager)
     card = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
     assert "987" not in card
+    # The product rows add up to the amount: their section goes with it.
+    assert 'id="section-products"' not in card
+    products = reverse("sales:deal_section", args=[deal.pk, "products"])
+    assert client.get(products).status_code == 404
     board = client.get(reverse("sales:deal_board", args=[deal_pipeline.pk]))
     assert "987" not in board.content.decode()
     assert "amount" not in board.context["filterset"].filters  # no range to probe it with
@@ -382,3 +386,30 @@ def test_related_cards_the_user_does_not_see_are_named_without_a_link(
         {"company": company.pk, "contact": [contact.pk], "version": deal.version},
     )
     assert saved.status_code == 200, saved.content.decode()
+
+
+def test_a_new_lead_form_leaves_out_a_hidden_amount_and_still_creates_the_lead(
+    client, manager, lead_pipeline
+):
+    role = role_with(
+        *((Entity.LEAD, action, Scope.OWN) for action in Action.values), members=[manager]
+    )
+    hide(role, Entity.LEAD, "amount")
+    client.force_login(manager)
+    form = client.get(reverse("sales:lead_create")).content.decode()
+    assert 'name="amount"' not in form
+    response = client.post(
+        reverse("sales:lead_create"),
+        {"title": "Заявка", "currency": "RUB", "responsible": manager.pk, "amount": "5"},
+    )
+    assert response.status_code == 302
+    assert Lead.objects.get().amount in (None, Decimal("0.00"))
+
+
+def test_new_card_buttons_and_forms_need_the_right_to_add(client, manager, deal_pipeline):
+    role_with((Entity.DEAL, Action.READ, Scope.OWN), members=[manager])
+    client.force_login(manager)
+    board = client.get(reverse("sales:deal_board", args=[deal_pipeline.pk])).content.decode()
+    assert "data-create-button" not in board
+    assert client.get(reverse("sales:deal_create")).status_code == 403
+    assert client.post(reverse("sales:deal_create"), {"title": "x"}).status_code == 403

@@ -131,6 +131,15 @@ class CardSection(SectionView):
     # The field codes of the section's rows and form (a section with all of them hidden is
     # left off the page); empty when the section is not about card fields.
     field_codes: tuple[str, ...] = ()
+    # Fields whose being hidden hides the whole section (product rows add up to the amount).
+    hidden_with: tuple[str, ...] = ()
+
+    @classmethod
+    def is_hidden_by(cls, hidden: frozenset[str]) -> bool:
+        """Whether the field rules ``hidden`` leave nothing of this section to show."""
+        if cls.field_codes and set(cls.field_codes) <= hidden:
+            return True
+        return bool(set(cls.hidden_with) & hidden)
 
     def get_card(self):
         # The card ``post`` has just read for its rights check (once; a reload reads again).
@@ -141,7 +150,7 @@ class CardSection(SectionView):
         card = loader(user=self.request.user, pk=self.kwargs["pk"])
         if card is None:
             raise Http404
-        if self.field_codes and set(self.field_codes) <= self.hidden:
+        if self.is_hidden_by(self.hidden):
             raise Http404  # every field of the section is hidden from the user
         return card
 
@@ -446,6 +455,7 @@ class ProductsSection(CardSection):
     form_class = ProductRowsForm
     template_name = "sales/partials/_product_rows.html"
     field_codes = ("product_rows",)
+    hidden_with = ("amount",)
 
     def is_editable(self, card) -> bool:
         return super().is_editable(card) and "product_rows" not in readonly_fields(
@@ -725,9 +735,7 @@ class CardDetailView(View):
             "sections": [
                 build(slug)
                 for slug in slugs
-                if slug not in sections
-                or not sections[slug].field_codes
-                or not set(sections[slug].field_codes) <= hidden
+                if slug not in sections or not sections[slug].is_hidden_by(hidden)
             ],
             "stage_bar": stage_bar(
                 card, details.stages, card.version, editable=rights["card_editable"]
