@@ -216,7 +216,9 @@ def loss_reasons(*, user) -> list[LossReason]:
 
 
 def product_lookup(*, user, search: str) -> list[Product]:
-    products = Product.objects.filter(is_active=True)
+    """Active products matching ``search`` for the product rows editor; none for a user whose
+    role does not open the catalogue."""
+    products = visible_to(user, Product.objects.filter(is_active=True))
     term = (search or "").strip()
     if term:
         products = products.filter(name__icontains=term) | products.filter(sku__istartswith=term)
@@ -252,7 +254,7 @@ def contacts_by_id(*, user, ids) -> dict[int, Contact]:
 
 def product_by_id(*, user, pk) -> Product | None:
     try:
-        return Product.objects.filter(pk=int(pk)).first()
+        return visible_to(user, Product.objects.filter(pk=int(pk))).first()
     except (TypeError, ValueError):
         return None
 
