@@ -205,7 +205,8 @@ def _full_clean(task: Task) -> None:
     if not task.title:
         errors["title"] = [_("Write what is to be done.")]
     try:
-        task.full_clean(exclude=["card_type", "title", "co_executors", "observers"])
+        # The run id is unique in the database; a race on it is settled in task_create.
+        task.full_clean(exclude=["card_type", "title", "co_executors", "observers", "robot_run_id"])
     except ValidationError as error:
         for key, messages in error.message_dict.items():
             errors.setdefault(key, []).extend(messages)
@@ -242,7 +243,7 @@ def task_create(
     """
     run_id = str(robot_run_id) if robot_run_id not in (None, "") else None
     if run_id is not None:
-        existing = Task.objects.filter(robot_run_id=run_id).first()
+        existing = task_of_run(run_id)
         if existing is not None:
             return existing
     try:
@@ -267,6 +268,11 @@ def task_create(
             if existing is not None:
                 return existing
         raise
+
+
+def task_of_run(run_id: str | int) -> Task | None:
+    """The task an automation run created, if it did (for the engine's own checks)."""
+    return Task.objects.filter(robot_run_id=str(run_id)).first()
 
 
 def _task_create(*, actor, responsible, co_executors, observers, checklist, card, **data) -> Task:

@@ -390,3 +390,12 @@ def test_a_head_moves_a_subordinates_deadline_without_a_comment(head_role, manag
     task = make(manager)
     task = task_change_deadline(actor=head_role, task=task, deadline=IN_A_DAY)
     assert task.deadline == IN_A_DAY
+
+
+def test_a_concurrent_create_of_the_same_run_returns_the_winners_task(manager, monkeypatch):
+    from voronka.tasks import services
+
+    winner = task_create(actor=None, title="Первый", responsible=manager, robot_run_id="r-1")
+    monkeypatch.setattr(services, "task_of_run", lambda run_id: None)  # the check came too early
+    again = task_create(actor=None, title="Второй", responsible=manager, robot_run_id="r-1")
+    assert again.pk == winner.pk and Task.objects.count() == 1
