@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 from django.views import View
 from django_htmx.http import HttpResponseClientRedirect
 
-from voronka.access.models import Action
+from voronka.access.forms import apply_field_rules
+from voronka.access.models import Action, Entity
 from voronka.access.predicates import can
 from voronka.core.exceptions import ConflictError
 from voronka.core.sections import add_service_errors, parse_version
@@ -67,13 +68,15 @@ class LeadConvertView(View):
 
     def form(self, lead, data=None):
         has_rows = selectors.lead_has_product_rows(user=self.request.user, lead=lead)
-        return LeadConvertForm(
+        form = LeadConvertForm(
             data,
             initial=self.initial(lead),
             lead=lead,
             amount_from_products=has_rows,
             user=self.request.user,
         )
+        # The deals' amount (and title) follow the user's field rules on deals.
+        return apply_field_rules(form, user=self.request.user, entity=Entity.DEAL)
 
     def get(self, request, pk: int):
         lead = self.get_lead()
@@ -89,9 +92,10 @@ class LeadConvertView(View):
             return self.render_dialog(lead, form, status=422)
         data = form.cleaned_data
         deal_data: dict[str, Any] = {}
-        if data["title"].strip():
+        if (data.get("title") or "").strip():
             deal_data["title"] = data["title"]
-        if not form.fields["amount"].disabled and str(data["amount"]).strip():
+        amount = form.fields.get("amount")
+        if amount is not None and not amount.disabled and str(data["amount"]).strip():
             deal_data["amount"] = data["amount"]
         try:
             result = lead_convert(
