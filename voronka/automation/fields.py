@@ -2,6 +2,7 @@
 typed values for conditions, timings, expressions and templates."""
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -193,31 +194,62 @@ def display_value(card: models.Model, spec: FieldSpec) -> Any:
     return "" if value is None else value
 
 
+def definitions_of(card: models.Model) -> dict[str, CustomField]:
+    """The custom field definitions of the card's entity, read once per card object."""
+    cached = getattr(card, "_automation_definitions", None)
+    if cached is None:
+        cached = definitions_for(entity_of_model(type(card)))
+        card._automation_definitions = cached
+    return cached
+
+
+class CardValues(Mapping):
+    """Every readable field of a card by code, as plain display values (no model objects):
+    what templates see. Custom fields sit beside the standard ones under their codes. Values
+    are read when a template asks for them, so an unused reference costs no query."""
+
+    def __init__(self, card: models.Model, definitions: dict[str, CustomField]) -> None:
+        self._card = card
+        self._definitions = definitions
+        model = type(card)
+        codes = [f.name for f in model._meta.concrete_fields if f.name not in _HIDDEN]
+        self._codes = list(dict.fromkeys([*codes, *definitions, "id"]))
+        self._cache: dict[str, Any] = {}
+
+    def __getitem__(self, code: str) -> Any:
+        if code not in self._cache:
+            if code == "id":
+                self._cache[code] = self._card.pk
+            else:
+                spec = (
+                    field_spec(type(self._card), code, self._definitions)
+                    if code in self._codes
+                    else None
+                )
+                if spec is None:
+                    raise KeyError(code)
+                self._cache[code] = display_value(self._card, spec)
+        return self._cache[code]
+
+    def __iter__(self):
+        return iter(self._codes)
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __str__(self) -> str:
+        return str(self._card)
+
+
 def card_values(card: models.Model, definitions: dict[str, CustomField] | None = None):
-    """Every readable field of ``card`` by code, as plain display values (no model objects):
-    what templates see. Custom fields sit beside the standard ones under their codes."""
-    model = type(card)
-    if definitions is None:
-        definitions = definitions_for(entity_of_model(model))
-    values: dict[str, Any] = {}
-    for field in model._meta.concrete_fields:
-        if field.name in _HIDDEN:
-            continue
-        spec = field_spec(model, field.name, definitions)
-        if spec is not None:
-            values[field.name] = display_value(card, spec)
-    for code in definitions:
-        if code not in values:
-            values[code] = display_value(card, field_spec(model, code, definitions))
-    values["id"] = card.pk
-    return values
+    return CardValues(card, definitions if definitions is not None else definitions_of(card))
 
 
 def number_values(card: models.Model, definitions: dict[str, CustomField] | None = None):
     """The numeric fields of ``card`` by code, for arithmetic (empty ones are 0)."""
     model = type(card)
     if definitions is None:
-        definitions = definitions_for(entity_of_model(model))
+        definitions = definitions_of(card)
     values: dict[str, Decimal] = {}
     codes = [f.name for f in model._meta.concrete_fields if f.name not in _HIDDEN]
     for code in [*codes, *definitions]:

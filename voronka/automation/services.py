@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from voronka.automation import conditions, timing
 from voronka.automation.actions import ActionSkipped, get_action, validate_params
 from voronka.automation.conf import setting
-from voronka.automation.fields import entity_of_model
+from voronka.automation.fields import definitions_of, entity_of_model
 from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunStatus
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import Deal, Lead, Pipeline
@@ -370,7 +370,7 @@ def _execute_locked(run: RobotRun, card, *, now) -> Result:
             trace,
             now,
         )
-    definitions = definitions_for(entity_of_model(type(card)))
+    definitions = definitions_of(card)
     held, condition_trace = conditions.evaluate(card, robot.condition, definitions)
     trace["condition"] = condition_trace
     if not held:

@@ -33,9 +33,14 @@ def compile_template(text: str):
     if not isinstance(text, str):
         raise ValidationError(_("A template is text."))
     try:
-        return engine().from_string(text)
+        return _compiled(text)
     except TemplateSyntaxError as error:
         raise ValidationError(_("Template error: %(error)s") % {"error": error}) from None
+
+
+@lru_cache(maxsize=512)
+def _compiled(text: str):
+    return engine().from_string(text)
 
 
 def render(text: str, context: dict[str, Any]) -> str:

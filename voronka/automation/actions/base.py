@@ -109,8 +109,6 @@ def validate_params(action: Action, robot: Robot, params: Any) -> dict[str, Any]
 def effect_once(run: RobotRun, key: str, details: dict[str, Any] | None = None) -> bool:
     """Record that ``run`` performs the effect ``key``; False when it already did (a retried
     run). Call inside the transaction that performs the effect."""
-    if RunEffect.objects.filter(run=run, key=key).exists():
-        return False
     try:
         with transaction.atomic():
             RunEffect.objects.create(run=run, key=key, details=details or {})

@@ -15,7 +15,13 @@ from django.utils.translation import gettext_lazy as _lazy
 from voronka.automation.actions.base import Action, ActionSkipped, Outcome, effect_once, register
 from voronka.automation.assignment import DEPARTMENT, LEAST_LOADED, ROUND_ROBIN, choose_responsible
 from voronka.automation.expressions import evaluate, names_in
-from voronka.automation.fields import card_values, entity_of_model, field_spec, number_values
+from voronka.automation.fields import (
+    card_values,
+    definitions_of,
+    entity_of_model,
+    field_spec,
+    number_values,
+)
 from voronka.automation.models import Robot
 from voronka.automation.templating import compile_template, render
 from voronka.contacts.models import Communication, CommunicationKind, Contact
@@ -109,7 +115,7 @@ class SetFields(Action):
             raise ValidationError({"values": errors})
 
     def perform(self, run, card, params):
-        definitions = definitions_for(entity_of_model(type(card)))
+        definitions = definitions_of(card)
         data: dict[str, Any] = {}
         custom: dict[str, Any] = {}
         context = template_context(card)
