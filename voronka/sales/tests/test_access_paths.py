@@ -413,3 +413,16 @@ def test_new_card_buttons_and_forms_need_the_right_to_add(client, manager, deal_
     assert "data-create-button" not in board
     assert client.get(reverse("sales:deal_create")).status_code == 403
     assert client.post(reverse("sales:deal_create"), {"title": "x"}).status_code == 403
+
+
+def test_a_refused_move_on_the_board_says_why(client, manager, foreign_deal):
+    role_with((Entity.DEAL, Action.READ, Scope.ALL), members=[manager])
+    client.force_login(manager)
+    stage = foreign_deal.pipeline.stages.exclude(pk=foreign_deal.stage_id).first()
+    response = client.post(
+        reverse("sales:deal_move", args=[foreign_deal.pk]),
+        {"stage": stage.pk, "board": "1"},
+        headers=HTMX,
+    )
+    assert response.status_code == 403
+    assert "You may not change this card." in response["HX-Trigger"]

@@ -6,7 +6,12 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    FieldDoesNotExist,
+    PermissionDenied,
+    ValidationError,
+)
 from django.db import models
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponse, QueryDict
@@ -530,6 +535,8 @@ def _move(request, kind: Board, pk: int) -> HttpResponse:
             loss_comment=request.POST.get("loss_comment", ""),
             expected_version=version,
         )
+    except PermissionDenied:
+        return _error_response(_("You may not change this card."), 403)
     except ConflictError as conflict:
         return _error_response(str(conflict.message), 409)
     except ValidationError as error:
