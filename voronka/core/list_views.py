@@ -86,6 +86,11 @@ class CardList:
             action for action in self.actions if self.may(BULK_RIGHTS.get(action, Action.UPDATE))
         )
 
+    def bulk_right(self) -> str:
+        """The right the asked bulk action needs on each card (its targets are read with it)."""
+        data = self.request.POST if self.request.method == "POST" else self.request.GET
+        return BULK_RIGHTS.get(data.get("action", ""), Action.UPDATE)
+
     def hidden_fields(self) -> frozenset[str]:
         return hidden_fields(self.user, entity_of(self.model))
 
@@ -366,7 +371,7 @@ class ListBulkView(CardListMixin, View):
             report.failed.append(
                 (
                     _("%(count)d more") % {"count": missing},
-                    _("not found: deleted or not visible to you."),
+                    _("not found: deleted, or you have no rights to it."),
                 )
             )
         summary = report.summary(verb)

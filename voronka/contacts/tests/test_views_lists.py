@@ -362,7 +362,7 @@ class TestBulkActions:
         assert response.status_code == 200
         html = response.content.decode()
         assert "Assigned: 1 card. Not done: 1." in html
-        assert "1 more</strong>: not found: deleted or not visible to you." in html
+        assert "1 more</strong>: not found: deleted, or you have no rights to it." in html
         events = json.loads(response.headers["HX-Trigger"])
         assert events["voronka:toast"]["level"] == "error"
         assert "voronka:modal-close" not in events

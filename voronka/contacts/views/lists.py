@@ -165,7 +165,7 @@ class ContactList(CardList):
         return contact_list(user=self.user)
 
     def cards(self, ids):
-        return contacts_by_ids(user=self.user, ids=ids)
+        return contacts_by_ids(user=self.user, ids=ids, action=self.bulk_right())
 
     def employee(self, pk):
         return employee_by_id(user=self.user, pk=pk)
@@ -235,7 +235,7 @@ class CompanyList(CardList):
         return company_list(user=self.user)
 
     def cards(self, ids):
-        return companies_by_ids(user=self.user, ids=ids)
+        return companies_by_ids(user=self.user, ids=ids, action=self.bulk_right())
 
     def employee(self, pk):
         return employee_by_id(user=self.user, pk=pk)
