@@ -225,7 +225,7 @@ def card_update(
         require(actor, Action.UPDATE, card)
         errors: dict[str, list[str]] = {}
         changes, update_fields = apply_card_data(card, data, errors)
-        _require_fields(actor, card, changes, *(k for k, v in related.items() if v is not None))
+        _require_fields(actor, card, changes)
         writes = clean_related(card, errors, **related)
         _require_links(actor, card, changes, writes)
         touched = _changed_codes(changes) | {k for k, v in related.items() if v is not None}
@@ -234,6 +234,9 @@ def card_update(
         if errors:
             raise ValidationError(errors)
         related_changes, related_fields = write_related(card, writes)
+        # Related values (contacts, phones, product rows) count only when they changed; the
+        # transaction takes the written rows back if they may not.
+        _require_fields(actor, card, related_changes)
         changes += related_changes
         update_fields += related_fields
         if not changes and not update_fields:
@@ -292,13 +295,7 @@ def card_move(
             update_fields.append("pipeline")
             # In its new pipeline the deal is as good as a new one there.
             require(actor, Action.ADD, card)
-        _require_fields(
-            actor,
-            card,
-            changes,
-            *related,
-            *(("stage",) if stage.pk != old_stage.pk else ()),
-        )
+        _require_fields(actor, card, changes, *(("stage",) if stage.pk != old_stage.pk else ()))
         loss_changes = _loss_changes(card, stage, loss_reason, loss_comment, errors)
         changes += loss_changes
         update_fields += [change.field for change in loss_changes]
@@ -309,6 +306,7 @@ def card_move(
         if errors:
             raise ValidationError(errors)
         related_changes, related_fields = write_related(card, writes)
+        _require_fields(actor, card, related_changes)
         changes += related_changes
         update_fields += related_fields
         moved = stage.pk != old_stage.pk

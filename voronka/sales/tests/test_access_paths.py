@@ -426,3 +426,23 @@ def test_a_refused_move_on_the_board_says_why(client, manager, foreign_deal):
     )
     assert response.status_code == 403
     assert "You may not change this card." in response["HX-Trigger"]
+
+
+def test_read_only_contacts_do_not_stop_saving_the_company_of_a_deal(manager, deal_pipeline):
+    role = role_with(
+        *(
+            (entity, action, Scope.OWN)
+            for entity in (Entity.DEAL, Entity.COMPANY, Entity.CONTACT)
+            for action in Action.values
+        ),
+        members=[manager],
+    )
+    hide(role, Entity.DEAL, "contacts", FieldAccess.READ_ONLY)
+    contact = ContactFactory(responsible=manager)
+    deal = deal_create(actor=manager, data={"title": "Сделка"}, contacts=[contact])
+    company = CompanyFactory(responsible=manager)
+    deal_update(actor=manager, deal=deal, data={"company": company}, contacts=[contact])
+    assert Deal.objects.get(pk=deal.pk).company == company
+    with pytest.raises(PermissionDenied):
+        deal_update(actor=manager, deal=deal, data={}, contacts=[])
+    assert list(Deal.objects.get(pk=deal.pk).contacts.all()) == [contact]

@@ -896,6 +896,9 @@ class CardCreateView(View):
                     card = deal_create(actor=request.user, **call)
             except ValidationError as error:
                 add_service_errors(form, error)
+            except PermissionDenied:
+                # E.g. the default pipeline is one the user may not add deals in.
+                form.add_error(None, _("Your role does not let you add this card here."))
             else:
                 target = reverse(f"sales:{self.entity}_detail", args=[card.pk])
                 if request.htmx:
