@@ -473,9 +473,11 @@ def run_due_runs(
     batch: int | None = None,
     lease_seconds: int | None = None,
     max_seconds: float | None = None,
+    should_stop=None,
 ) -> int:
-    """Claim and execute due runs batch after batch until none is due (or ``max_seconds``
-    pass). Returns how many runs were executed."""
+    """Claim and execute due runs batch after batch until none is due, ``max_seconds`` pass or
+    ``should_stop()`` answers yes (checked between runs; runs claimed but left are taken over
+    by another worker when their lease expires). Returns how many runs were executed."""
     started = timezone.now()
     done = 0
     token = _draining.set(True)
@@ -485,6 +487,8 @@ def run_due_runs(
             if not ids:
                 return done
             for run_id in ids:
+                if should_stop is not None and should_stop():
+                    return done
                 if execute_run(run_id, worker_id) is not None:
                     done += 1
             if max_seconds is not None and (timezone.now() - started).total_seconds() > max_seconds:

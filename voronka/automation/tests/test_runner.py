@@ -248,3 +248,13 @@ def test_concurrent_workers_never_claim_the_same_run(make_deal, first_stage):
     every = [pk for ids in claimed.values() for pk in ids]
     assert len(every) == len(set(every)) == 40
     assert sum(1 for ids in claimed.values() if ids) > 1
+
+
+def test_draining_stops_between_runs_when_asked(make_deal, first_stage):
+    RobotFactory(stage=first_stage)
+    for _ in range(3):
+        make_deal()
+    asked = iter([False, True])
+
+    assert run_due_runs(worker_id="w1", should_stop=lambda: next(asked, True)) == 1
+    assert RobotRun.objects.filter(status=RunStatus.RUNNING).count() == 2

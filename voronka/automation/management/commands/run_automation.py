@@ -1,3 +1,5 @@
+import signal
+import threading
 import time
 
 from django.core.management.base import BaseCommand
@@ -20,18 +22,26 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, worker_id="", batch=None, lease=None, interval=1.0, **kw):
         worker_id = worker_id or worker_name("command")
+        stop = threading.Event()
+        # SIGTERM finishes the run in hand and exits; runs claimed but not started return to
+        # the pool when their lease expires.
+        previous = signal.signal(signal.SIGTERM, lambda *_args: stop.set())
         total = 0
         started = time.perf_counter()
         try:
-            while True:
-                done = run_due_runs(worker_id=worker_id, batch=batch, lease_seconds=lease)
+            while not stop.is_set():
+                done = run_due_runs(
+                    worker_id=worker_id, batch=batch, lease_seconds=lease, should_stop=stop.is_set
+                )
                 total += done
                 if once:
                     break
                 if not done:
-                    time.sleep(interval)
+                    stop.wait(interval)
         except KeyboardInterrupt:
             pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         elapsed = time.perf_counter() - started
         rate = total / elapsed if elapsed else 0
         self.stdout.write(f"{total} runs in {elapsed:.2f} s ({rate:.0f} runs/s)")
