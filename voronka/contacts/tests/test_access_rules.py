@@ -402,3 +402,27 @@ def test_related_leads_and_deals_follow_their_own_rules(client, manager, strange
     html = client.get(reverse("contacts:company_detail", args=[company.pk])).content.decode()
     assert "Своя сделка" in html
     assert "Чужая сделка" not in html and "Чужой лид" not in html
+
+
+def test_create_form_follows_field_rules(client, manager):
+    role = role_with(
+        (Entity.COMPANY, Action.READ, Scope.OWN),
+        (Entity.COMPANY, Action.ADD, Scope.OWN),
+        members=[manager],
+    )
+    FieldRule.objects.create(role=role, entity=Entity.COMPANY, field="inn", access="hidden")
+    FieldRule.objects.create(
+        role=role, entity=Entity.COMPANY, field="responsible", access="read_only"
+    )
+    client.force_login(manager)
+    html = client.get(reverse("contacts:company_create")).content.decode()
+    assert 'name="inn"' not in html
+    assert 'name="responsible"' in html  # shown, but a posted value is ignored
+
+    response = client.post(
+        reverse("contacts:company_create"),
+        {"title": "ООО «Новая»", "inn": "7707083893", "responsible": 10**6},
+    )
+    assert response.status_code == 302
+    company = Company.objects.get()
+    assert company.inn == "" and company.responsible == manager

@@ -817,11 +817,13 @@ class CardCreateView(View):
             employees=selectors.responsible_choices(user=user),
             sources=selectors.source_choices(user=user),
         )
+        apply_field_rules(form, user=user, entity=self.access_entity)
         # Fields an administrator made always required must be filled in from the start.
+        hidden = hidden_fields(user, self.access_entity)
         definitions = [
             definition
             for definition in selectors.custom_field_definitions(user=user, entity=self.entity)
-            if definition.required
+            if definition.required and definition.code not in hidden
         ]
         custom = card_forms.CustomFieldsForm(
             data=data,
@@ -833,6 +835,19 @@ class CardCreateView(View):
 
     def initial(self) -> dict[str, Any]:
         return {"responsible": self.request.user.pk}
+
+    @property
+    def access_entity(self) -> str:
+        return Entity.CONTACT if self.card_kind == "contact" else Entity.COMPANY
+
+    def service_data(self, form) -> dict[str, Any]:
+        """The form's values for the service, without the fields field rules took out of the
+        form (hidden) or froze (read-only: the model's default stays)."""
+        return {
+            name: value
+            for name, value in form.service_data().items()
+            if name in form.fields and not form.fields[name].disabled
+        }
 
     def respond(self, form, custom, status=200, **context):
         return render(
@@ -905,7 +920,7 @@ class ContactCreateView(CardCreateView):
     def create(self, form, custom_values):
         company = self.company()
         links = [{"company": company, "is_primary": True}] if company else []
-        data = form.service_data()
+        data = self.service_data(form)
         if custom_values:
             data["custom_fields"] = custom_values
         return contact_create(
@@ -922,7 +937,7 @@ class CompanyCreateView(CardCreateView):
     entity = selectors.COMPANY_ENTITY
 
     def create(self, form, custom_values):
-        data = form.service_data()
+        data = self.service_data(form)
         if custom_values:
             data["custom_fields"] = custom_values
         return company_create(
