@@ -188,6 +188,9 @@ if not REDIS_URL:
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = TIME_ZONE
+# Tasks: the responsible moves a deadline only with a comment saying why (the creator always may).
+TASKS_DEADLINE_CHANGE_NEEDS_COMMENT = env.bool("TASKS_DEADLINE_CHANGE_NEEDS_COMMENT", default=True)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
 }
