@@ -1,6 +1,8 @@
 """Reading a card's fields by code — standard field names and custom field codes alike — as
 typed values for conditions, timings, expressions and templates."""
 
+import contextlib
+import contextvars
 import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -194,11 +196,34 @@ def display_value(card: models.Model, spec: FieldSpec) -> Any:
     return "" if value is None else value
 
 
+_batch_definitions: contextvars.ContextVar[dict[str, dict] | None] = contextvars.ContextVar(
+    "automation_batch_definitions", default=None
+)
+
+
+@contextlib.contextmanager
+def cached_definitions():
+    """Within the block, custom field definitions are read once per entity (a worker's batch)."""
+    token = _batch_definitions.set({})
+    try:
+        yield
+    finally:
+        _batch_definitions.reset(token)
+
+
 def definitions_of(card: models.Model) -> dict[str, CustomField]:
-    """The custom field definitions of the card's entity, read once per card object."""
+    """The custom field definitions of the card's entity, read once per card object (and once
+    per batch inside ``cached_definitions``)."""
     cached = getattr(card, "_automation_definitions", None)
     if cached is None:
-        cached = definitions_for(entity_of_model(type(card)))
+        entity = entity_of_model(type(card))
+        batch = _batch_definitions.get()
+        if batch is not None and entity in batch:
+            cached = batch[entity]
+        else:
+            cached = definitions_for(entity)
+            if batch is not None:
+                batch[entity] = cached
         card._automation_definitions = cached
     return cached
 

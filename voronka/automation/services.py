@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from voronka.automation import conditions, timing
 from voronka.automation.actions import ActionSkipped, get_action, validate_params
 from voronka.automation.conf import setting
-from voronka.automation.fields import definitions_of, entity_of_model
+from voronka.automation.fields import cached_definitions, definitions_of, entity_of_model
 from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunStatus
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import Deal, Lead, Pipeline
@@ -324,13 +324,23 @@ def execute_run(
 ) -> Result | None:
     """Execute a run claimed by ``worker_id``; None when it is no longer this worker's (another
     worker took it over after the lease expired, or the card left the stage)."""
-    peek = (
-        RobotRun.objects.filter(pk=run_id)
-        .values("card_type_id", "card_id", "status", "lease_owner")
-        .first()
-    )
+    peek = _peek([run_id]).get(run_id)
     if peek is None or peek["status"] != RunStatus.RUNNING or peek["lease_owner"] != worker_id:
         return None
+    return _execute(run_id, worker_id, peek, now=now)
+
+
+def _peek(run_ids: list[int]) -> dict[int, dict[str, Any]]:
+    rows = RobotRun.objects.filter(pk__in=run_ids).values(
+        "pk", "card_type_id", "card_id", "status", "lease_owner"
+    )
+    return {row["pk"]: row for row in rows}
+
+
+def _execute(
+    run_id: int, worker_id: str, peek: dict[str, Any], *, now: datetime.datetime | None = None
+) -> Result | None:
+    # The card is locked before the run: the order a stage move takes them in.
     model = ContentType.objects.get_for_id(peek["card_type_id"]).model_class()
     try:
         with transaction.atomic():
@@ -486,11 +496,14 @@ def run_due_runs(
             ids = claim_due_runs(worker_id=worker_id, limit=batch, lease_seconds=lease_seconds)
             if not ids:
                 return done
-            for run_id in ids:
-                if should_stop is not None and should_stop():
-                    return done
-                if execute_run(run_id, worker_id) is not None:
-                    done += 1
+            peeks = _peek(ids)
+            # Custom field definitions are read once per batch, not once per run.
+            with cached_definitions():
+                for run_id in ids:
+                    if should_stop is not None and should_stop():
+                        return done
+                    if run_id in peeks and _execute(run_id, worker_id, peeks[run_id]) is not None:
+                        done += 1
             if max_seconds is not None and (timezone.now() - started).total_seconds() > max_seconds:
                 return done
     finally:
