@@ -17,14 +17,26 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from voronka.automation.conf import setting
 from voronka.automation.fields import Kind, field_spec, raw_value, to_datetime
 from voronka.customization.models import CustomField
 
 UNITS = {"minutes": "minutes", "hours": "hours", "days": "days"}
-UNIT_LABELS = {"minutes": _lazy("minutes"), "hours": _lazy("hours"), "days": _lazy("days")}
+
+
+def duration(amount: int, unit: str) -> str:
+    """“1 day”, “2 hours”, “-1 day”: an amount of a unit, for people."""
+    count = abs(amount)
+    text = {
+        "minutes": ngettext("%(n)s minute", "%(n)s minutes", count),
+        "hours": ngettext("%(n)s hour", "%(n)s hours", count),
+        "days": ngettext("%(n)s day", "%(n)s days", count),
+    }[unit]
+    return text % {"n": amount}
+
+
 TYPES = ("immediate", "after", "at_field")
 
 
@@ -82,9 +94,8 @@ def due_at(
             **{UNITS[timing.get("unit", "minutes")]: timing.get("amount", 0)}
         )
         moment = now + delta
-        note = _("%(amount)s %(unit)s after entering the stage.") % {
-            "amount": timing.get("amount", 0),
-            "unit": UNIT_LABELS[timing.get("unit", "minutes")],
+        note = _("%(duration)s after entering the stage.") % {
+            "duration": duration(timing.get("amount", 0), timing.get("unit", "minutes"))
         }
     elif kind == "at_field":
         spec = field_spec(type(card), str(timing.get("field", "")), definitions)
@@ -108,9 +119,10 @@ def due_at(
                 **{UNITS[timing.get("unit", "days")]: timing.get("offset", 0)}
             )
             moment = max(base + offset, now)
-            note = _("%(offset)s %(unit)s from “%(field)s” (%(value)s).") % {
-                "offset": f"{timing.get('offset', 0):+d}",
-                "unit": UNIT_LABELS[timing.get("unit", "days")],
+            offset_amount = timing.get("offset", 0)
+            note = _("%(duration)s from “%(field)s” (%(value)s).") % {
+                "duration": ("+" if offset_amount >= 0 else "")
+                + duration(offset_amount, timing.get("unit", "days")),
                 "field": spec.label,
                 "value": timezone.localtime(base).strftime("%d.%m.%Y %H:%M"),
             }

@@ -46,7 +46,7 @@ def test_the_partial_shows_due_times_outcomes_and_why(deal):
     html = Template("{% load automation %}{% robot_runs card %}").render(Context({"card": deal}))
 
     assert "Напоминание" in html and "planned for" in html
-    assert "1 days after entering the stage." in html
+    assert "1 day after entering the stage." in html
     assert "Comment added: Клиент Поставка станков ждёт звонка" in html
     assert "Condition not met: Amount ≥ 100000: 500 → no" in html
     assert "Amount ≥ 100000: 500 → no</li>" in html

@@ -45,7 +45,14 @@ def test_after_a_delay(amount, unit, expected):
     moment, note = due_at(None, {"type": "after", "amount": amount, "unit": unit}, now=MONDAY_NOON)
 
     assert moment == expected
-    assert note == f"{amount} {unit} after entering the stage."
+    assert (
+        note
+        == {
+            "minutes": "30 minutes after entering the stage.",
+            "hours": "5 hours after entering the stage.",
+            "days": "2 days after entering the stage.",
+        }[unit]
+    )
 
 
 def test_at_a_date_field_with_an_offset_and_time():
@@ -58,7 +65,7 @@ def test_at_a_date_field_with_an_offset_and_time():
     )
 
     assert moment == at(2026, 11, 30, 10)
-    assert note == "-1 days from “expected close date” (01.12.2026 10:00)."
+    assert note == "-1 day from “expected close date” (01.12.2026 10:00)."
 
 
 def test_at_a_custom_datetime_field():
