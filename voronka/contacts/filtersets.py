@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
-from voronka.contacts.selectors.lists import company_search, contact_search
+from voronka.contacts.selectors.lists import company_search, contact_search, visible_companies
 from voronka.customization.filters import (
     ActiveFiltersMixin,
     DateRangeWidget,
@@ -104,13 +104,13 @@ class ContactFilterSet(ClientFilterSet):
 
     def filter_company(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Contacts working at a company whose title contains the text (any of their
-        companies, not only the primary one)."""
+        companies the user may see, not only the primary one)."""
         term = (value or "").strip()
         if not term:
             return queryset
         links = ContactCompany.objects.filter(
             contact=OuterRef("pk"),
-            company__deleted_at__isnull=True,
+            company__in=visible_companies(user=self.user),
             company__title__icontains=term,
         )
         return queryset.filter(Exists(links))

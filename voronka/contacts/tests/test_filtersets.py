@@ -69,12 +69,15 @@ class TestContactFilterSet:
     def test_company_matches_any_of_the_contacts_companies(self, manager):
         works = ContactCompanyFactory(
             contact=ContactFactory(responsible=manager),
-            company=CompanyFactory(title="ООО «Металлист»"),
+            company=CompanyFactory(title="ООО «Металлист»", responsible=manager),
             is_primary=False,
         ).contact
         ContactFactory(responsible=manager)
+        hidden = CompanyFactory(title="ООО «Металлист-2»", responsible=UserFactory())
+        ContactCompanyFactory(contact=ContactFactory(responsible=manager), company=hidden)
 
-        assert contacts({"company": "металлист"}) == [works.pk]
+        # A company the user may not see does not answer the filter either.
+        assert contacts({"company": "металлист"}, manager) == [works.pk]
 
     def test_created_range_is_inclusive_of_both_days(self, manager):
         old = ContactFactory(responsible=manager)
