@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from voronka.access.models import Action
 from voronka.access.predicates import visible_to
-from voronka.contacts.models import Communication
+from voronka.contacts.models import Communication, Company, Contact
 from voronka.core.normalization import normalize_email, normalize_phone
 from voronka.sales.models import (
     Deal,
@@ -22,6 +22,12 @@ from voronka.sales.models import (
     Stage,
 )
 from voronka.sales.selectors.boards import open_pipelines
+
+
+def _visible(user, model, column: str) -> Exists:
+    """EXISTS (the ``model`` record the row points to with ``column`` is visible to the user)."""
+    return Exists(visible_to(user, model.objects.filter(pk=OuterRef(column))))
+
 
 # Kept for callers that show "the newest N" outside the paged list.
 LIST_LIMIT = 100
@@ -92,7 +98,9 @@ def deal_list(
                 "contact_links",
                 queryset=DealContact.objects.filter(
                     is_primary=True, contact__deleted_at__isnull=True
-                ).select_related("contact"),
+                )
+                .annotate(contact_visible=_visible(user, Contact, "contact_id"))
+                .select_related("contact"),
                 to_attr="primary_contact_links",
             ),
             Prefetch(
@@ -100,6 +108,8 @@ def deal_list(
                 queryset=Communication.objects.order_by("kind", "sort"),
             ),
         )
+        # The company and contact of a row link to their cards only when the user sees them.
+        .annotate(company_visible=_visible(user, Company, "company_id"))
     )
     if pipeline is not None:
         deals = deals.filter(pipeline=pipeline)

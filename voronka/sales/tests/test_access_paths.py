@@ -446,3 +446,20 @@ def test_read_only_contacts_do_not_stop_saving_the_company_of_a_deal(manager, de
     with pytest.raises(PermissionDenied):
         deal_update(actor=manager, deal=deal, data={}, contacts=[])
     assert list(Deal.objects.get(pk=deal.pk).contacts.all()) == [contact]
+
+
+def test_a_list_row_names_a_hidden_company_and_contact_without_links(
+    client, manager, stranger, deal_pipeline
+):
+    company = CompanyFactory(title="ООО «Скрытая»", responsible=stranger)
+    contact = ContactFactory(last_name="Скрытов", responsible=stranger)
+    deal_create(
+        actor=stranger,
+        data={"title": "Сделка", "responsible": manager, "company": company},
+        contacts=[contact],
+    )
+    client.force_login(manager)
+    html = client.get(reverse("sales:deal_list"), {"columns": "contact"}).content.decode()
+    assert "ООО «Скрытая»" in html
+    assert f"/companies/{company.pk}/" not in html
+    assert f"/contacts/{contact.pk}/" not in html

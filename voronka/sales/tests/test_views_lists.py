@@ -120,9 +120,10 @@ class TestPages:
         assert "1–1 of 1" in html
 
     def test_deal_rows_with_company_and_primary_contact(self, signed_in, manager, deal_pipeline):
-        company = CompanyFactory(title="ООО «Металлист»")
+        # The manager's own client: a card the user does not see is named without a link.
+        company = CompanyFactory(title="ООО «Металлист»", responsible=manager)
         [deal] = make_deals(1, pipeline=deal_pipeline, responsible=manager, company=company)
-        contact = ContactFactory(last_name="Кузнецов", first_name="Иван")
+        contact = ContactFactory(last_name="Кузнецов", first_name="Иван", responsible=manager)
         DealContact.objects.create(deal=deal, contact=contact, is_primary=True)
 
         html = signed_in.get(reverse("sales:deal_list")).content.decode()

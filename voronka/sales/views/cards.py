@@ -212,8 +212,10 @@ class CardSection(SectionView):
 
 
 class TitleSection(CardSection):
+    """The card's name: always shown (boards and lists show it too); read-only for a user who
+    may not change it."""
+
     slug = "title"
-    field_codes = ("title",)
     title = gettext_lazy("Title")
     form_class = CardTitleForm
     template_name = "sales/partials/_card_title.html"

@@ -324,7 +324,19 @@ class DealList(SalesCardList):
 
         def contact_link(row):
             contact = primary_contact(row)
-            return link(contact_url(contact.pk), contact.full_name) if contact else ""
+            if contact is None:
+                return ""
+            links = row.primary_contact_links
+            if not getattr(links[0], "contact_visible", True):
+                return contact.full_name  # a contact the user does not see: no link
+            return link(contact_url(contact.pk), contact.full_name)
+
+        def company_link(row):
+            if not row.company:
+                return ""
+            if not getattr(row, "company_visible", True):
+                return row.company.title
+            return link(company_url(row.company_id), row.company.title)
 
         columns = [
             Column(
@@ -348,9 +360,7 @@ class DealList(SalesCardList):
                 key="company",
                 label=gettext_lazy("Company"),
                 value=lambda row: row.company.title if row.company else "",
-                display=lambda row: (
-                    link(company_url(row.company_id), row.company.title) if row.company else ""
-                ),
+                display=company_link,
                 sort=("company__title",),
             ),
             Column(
