@@ -3,6 +3,8 @@ import threading
 import pytest
 from django.db import close_old_connections, connection
 
+from voronka.access.models import Action, Entity, Scope
+from voronka.access.tests.factories import role_with
 from voronka.core.exceptions import ConflictError
 from voronka.sales.models import Deal, StageTransition
 from voronka.sales.services import (
@@ -72,6 +74,8 @@ def test_stale_lead_edits_and_product_rows_are_conflicts(manager):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_people_moving_one_deal_at_once_leave_one_winner(manager):
+    # A transactional test starts from empty tables: the default roles are not there.
+    role_with(*((Entity.DEAL, action, Scope.OWN) for action in Action.values), members=[manager])
     pipeline = PipelineFactory.with_stages()
     deal = deal_create(actor=manager, data={"title": "Гонка", "pipeline": pipeline})
     targets = [stage_of(pipeline, "in_progress"), stage_of(pipeline, "won")]
