@@ -5,7 +5,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.template.loader import render_to_string
@@ -17,7 +17,7 @@ from django.views import View
 from django_htmx.http import reswap, retarget, trigger_client_event
 
 from voronka.access.models import Action
-from voronka.access.predicates import can, entity_of, hidden_fields, require
+from voronka.access.predicates import can, entity_of, hidden_fields
 from voronka.core.sections import LookupItem, add_service_errors, lookup_response
 from voronka.core.templatetags.voronka import money
 from voronka.timeline import selectors
@@ -135,8 +135,9 @@ def may_change(user, card) -> bool:
 
 
 def require_change(user, card) -> None:
+    """403 for a card the user sees but may not change."""
     if not may_change(user, card):
-        require(user, Action.UPDATE, card)
+        raise PermissionDenied
 
 
 # --- rendering ----------------------------------------------------------------------------
