@@ -463,3 +463,23 @@ def test_a_list_row_names_a_hidden_company_and_contact_without_links(
     assert "ООО «Скрытая»" in html
     assert f"/companies/{company.pk}/" not in html
     assert f"/contacts/{contact.pk}/" not in html
+
+
+def test_the_move_dialog_names_a_hidden_required_field_without_an_input(
+    client, manager, deal_pipeline
+):
+    role = role_with(
+        *((Entity.DEAL, action, Scope.OWN) for action in Action.values), members=[manager]
+    )
+    hide(role, Entity.DEAL, "amount")
+    deal = deal_create(actor=manager, data={"title": "Сделка"})
+    target = deal_pipeline.stages.exclude(pk=deal.stage_id).filter(kind="open").first()
+    target.required_fields = ["amount"]
+    target.save(update_fields=["required_fields"])
+    client.force_login(manager)
+    response = client.post(
+        reverse("sales:deal_move", args=[deal.pk]), {"stage": target.pk}, headers=HTMX
+    )
+    assert response.status_code == 422
+    html = response.content.decode()
+    assert 'name="amount"' not in html and "Fill in" in html

@@ -23,7 +23,7 @@ from django.views import View
 from django_htmx.http import trigger_client_event
 
 from voronka.access.models import Action, Entity
-from voronka.access.predicates import can
+from voronka.access.predicates import can, readonly_fields
 from voronka.core.exceptions import ConflictError
 from voronka.customization.filters import DateInput
 from voronka.customization.models import CustomField, FieldType, Source
@@ -375,6 +375,7 @@ class MoveFieldsForm(forms.Form):
         self.submitted = submitted
         self.on_card: list[str] = []
         definitions = definitions_for(kind.entity)
+        locked = readonly_fields(user, kind.entity)
         for code, messages in errors.items():
             if code == "loss_reason":
                 self.fields["loss_reason"] = forms.ModelChoiceField(
@@ -393,7 +394,10 @@ class MoveFieldsForm(forms.Form):
                 self.fields["communications_email"] = forms.EmailField(label=_("E-mail"))
                 self._service_error("communications_phone", [_("Enter a phone or an e-mail.")])
                 continue
-            if code in definitions:
+            if code in locked:
+                # Hidden from or read-only for the user: named, never typed here.
+                field, name = None, code
+            elif code in definitions:
                 field = _custom_form_field(definitions[code], user)
                 name = f"{CUSTOM_INPUT_PREFIX}{code}"
             elif code in ON_THE_CARD:
