@@ -23,7 +23,7 @@ from django.views import View
 from django_htmx.http import trigger_client_event
 
 from voronka.access.models import Action, Entity
-from voronka.access.predicates import can, readonly_fields
+from voronka.access.predicates import can, hidden_fields, readonly_fields
 from voronka.core.exceptions import ConflictError
 from voronka.customization.filters import DateInput
 from voronka.customization.models import CustomField, FieldType, Source
@@ -111,6 +111,15 @@ DEALS = Board(
 )
 
 
+def _field_rules(kind: Board, user) -> dict:
+    """What board cards and column heads leave out: fields hidden from the user (a hidden
+    amount takes the column sums with it)."""
+    return {
+        "hide_amount": amount_hidden(user, kind.model),
+        "hidden_fields": hidden_fields(user, kind.entity),
+    }
+
+
 def _filter_query(data: QueryDict) -> QueryDict:
     query = data.copy()
     for key in NOT_FILTERS:
@@ -145,7 +154,6 @@ def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
         one_pass=cards is not None and bool(filterset.form.cleaned_data.get("q")),
     )
     query = _filter_query(request.GET).urlencode()
-    hide_amount = amount_hidden(request.user, kind.model)
     for column in columns:
         column.more_url = None
         if column.count > len(column.cards) and column.cards:
@@ -159,7 +167,7 @@ def _board_context(kind: Board, request, pipeline: Pipeline) -> dict:
         "closing_columns": [c for c in columns if c.stage.kind != StageKind.OPEN],
         "board_url": kind.board_url(pipeline),
         "filter_query": query,
-        "hide_amount": hide_amount,
+        **_field_rules(kind, request.user),
     }
 
 
@@ -264,7 +272,7 @@ class _ColumnView(View):
             "kind": self.kind,
             "entity": self.kind.entity,
             "cards": page.cards,
-            "hide_amount": amount_hidden(request.user, self.kind.model),
+            **_field_rules(self.kind, request.user),
             "more_url": (
                 _more_url(self.kind, stage, query, page.next_after) if page.next_after else None
             ),
@@ -510,7 +518,7 @@ def _totals_html(kind: Board, request, pipeline: Pipeline) -> str:
         BoardColumn(stage=stage, count=totals[stage.pk].count, sums=totals[stage.pk].sums, cards=[])
         for stage in stages
     ]
-    context = {"columns": columns, "hide_amount": amount_hidden(request.user, kind.model)}
+    context = {"columns": columns, **_field_rules(kind, request.user)}
     return render_to_string("sales/partials/_board_totals.html", context, request=request)
 
 
@@ -564,7 +572,7 @@ def _move(request, kind: Board, pk: int) -> HttpResponse:
         "card": moved,
         "kind": kind,
         "entity": kind.entity,
-        "hide_amount": amount_hidden(request.user, kind.model),
+        **_field_rules(kind, request.user),
     }
     html = render_to_string("sales/partials/_board_card.html", context, request=request)
     if request.POST.get("board") == "1":
