@@ -6,3 +6,8 @@ class TasksConfig(AppConfig):
     name = "voronka.tasks"
     label = "tasks"
     verbose_name = _("Tasks")
+
+    def ready(self) -> None:
+        from voronka.timeline.registry import register_entry_template
+
+        register_entry_template("task", "tasks/partials/_card_timeline_entry.html")

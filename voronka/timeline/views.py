@@ -23,6 +23,7 @@ from voronka.core.templatetags.voronka import money
 from voronka.timeline import selectors
 from voronka.timeline.forms import COMPOSER_KINDS, ActivityCompleteForm, ActivityForm, CommentForm
 from voronka.timeline.models import Activity, EntryKind, TimelineEntry
+from voronka.timeline.registry import entry_template
 from voronka.timeline.services import activity_complete, activity_create, comment_add
 
 PANEL_ID = "timeline"
@@ -47,6 +48,11 @@ class FeedItem:
     @property
     def kind(self) -> str:
         return self.entry.kind
+
+    @property
+    def template(self) -> str | None:
+        """The template another app registered for this kind of entry, if any."""
+        return entry_template(self.entry.kind)
 
 
 def _display(field_name: str, value: Any, currency: str | None = None) -> str:

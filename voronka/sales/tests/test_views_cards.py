@@ -156,8 +156,8 @@ def test_deal_card_costs_a_fixed_number_of_queries(
     url = reverse("sales:deal_detail", args=[deal.pk])
     client.get(url)  # content types cached
     # session, user, rights, field rules, deal, stages, rows, definitions, contacts,
-    # communications, open activities, feed
-    with django_assert_num_queries(12):
+    # communications, open tasks, planned and finished robot runs, open activities, feed
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
 
 
@@ -531,8 +531,8 @@ def test_lead_card_and_section_save_cost_fixed_queries(
     url = reverse("sales:lead_detail", args=[lead.pk])
     client.get(url)
     # session, user, rights, field rules, lead, stages, rows, definitions, communications,
-    # deals, activities, feed
-    with django_assert_num_queries(12):
+    # deals, open tasks, planned and finished robot runs, activities, feed
+    with django_assert_num_queries(15):
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(40):
         response = client.post(section_url(lead, "main"), main_data(lead, comment="Перезвонить"))

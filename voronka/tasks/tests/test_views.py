@@ -499,3 +499,13 @@ def test_timeline_entry_of_a_task_links_to_it(manager, django_assert_num_queries
     assert html.count(url("task_detail", task)) == 2
     assert "Task created" in html and "Task completed" in html and "Отправил" in html
     assert "&lt;договор&gt;" in html
+
+
+def test_a_deal_card_shows_its_open_tasks_and_their_lines_in_its_feed(client, manager):
+    deal = DealFactory(responsible=manager)
+    task = make(manager, title="Позвонить клиенту", card=deal, deadline=SOON)
+    client.force_login(manager)
+    html = client.get(reverse("sales:deal_detail", args=[deal.pk])).content.decode()
+    # The open tasks block above the feed and the feed's own "Task created" line, both linked.
+    assert html.count(url("task_detail", task)) >= 2
+    assert "Task created" in html
