@@ -49,3 +49,25 @@ def other_manager(department, head):
 @pytest.fixture
 def admin_user(db):
     return UserFactory(username="admin", is_staff=True, is_superuser=True, department=None)
+
+
+@pytest.fixture(autouse=True)
+def _default_roles_in_transactional_tests(request):
+    """A transactional test starts from a flushed database, without the roles a data migration
+    installs; put them back so an employee without a role has the Manager rights, as in any
+    real installation."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in (
+        request.fixturenames
+    )
+    if not (transactional or (marker and marker.kwargs.get("transaction"))):
+        return
+    request.getfixturevalue("transactional_db")
+    import importlib
+
+    from django.apps import apps
+
+    from voronka.access.models import Role
+
+    if not Role.objects.exists():
+        importlib.import_module("voronka.access.migrations.0002_default_roles").install(apps, None)

@@ -153,8 +153,6 @@ def test_can_checks_a_record_about_to_be_created(manager, other_manager, pipelin
 
 
 def test_require_lets_the_system_act_but_never_an_anonymous_visitor(pipeline):
-    from django.contrib.auth.models import AnonymousUser
-
     deal = Deal(pipeline=pipeline, stage=pipeline.stages.first())
     require(None, Action.DELETE, deal)
     with pytest.raises(PermissionDenied):
@@ -219,3 +217,9 @@ def test_a_pipeline_opening_deals_answers_yes_for_deals_in_general(manager):
     assert can(manager, Action.ADD, Entity.DEAL)
     assert not can(manager, Action.DELETE, Entity.DEAL)
     assert scope_for(manager, Entity.LEAD, Action.ADD, pipeline_id=special.pk) == Scope.NONE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_transactional_tests_start_with_the_default_roles():
+    employee = UserFactory()
+    assert scope_for(employee, Entity.DEAL, Action.READ) == Scope.OWN
