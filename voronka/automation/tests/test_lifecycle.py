@@ -123,3 +123,33 @@ def test_switching_a_robot_off_cancels_its_open_runs(make_deal, first_stage):
     robot_update(actor=None, robot=robot, data={"is_active": False})
 
     assert runs_of(deal).get().status == RunStatus.CANCELLED
+
+
+def test_a_move_costs_the_same_queries_for_1_and_10_robots(
+    make_deal, manager, first_stage, second_stage
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_of_a_move() -> int:
+        deal = Deal.objects.get(pk=make_deal().pk)
+        with CaptureQueriesContext(connection) as captured:
+            deal_move_to_stage(actor=manager, deal=deal, stage=second_stage)
+        return len(captured.captured_queries)
+
+    def add_robots(count: int) -> None:
+        for stage in (first_stage, second_stage):
+            for _ in range(count):
+                RobotFactory(stage=stage, timing={"type": "after", "amount": 1, "unit": "days"})
+
+    queries_of_a_move()  # content types and the like are cached from now on
+    without = queries_of_a_move()
+    add_robots(1)
+    one = queries_of_a_move()
+    add_robots(9)
+    ten = queries_of_a_move()
+
+    # The robots of both stages are one read, the runs left are cancelled in one UPDATE and the
+    # new ones created in one INSERT, whatever the number of robots.
+    assert ten == one == without + 2
+    assert RobotRun.objects.filter(status=RunStatus.CANCELLED).count() == 1 + 10
