@@ -3,14 +3,42 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
+from voronka.automation.actions import all_actions
 from voronka.automation.models import Robot, RobotRun, RunEffect
 from voronka.automation.services import robot_clean, robot_update
 
 
+def _action_choices():
+    return [(action.code, action.label) for action in all_actions()]
+
+
 class RobotAdminForm(forms.ModelForm):
+    action = forms.ChoiceField(label=_("Action"), choices=_action_choices)
+
     class Meta:
         model = Robot
+        help_texts = {
+            "params": _(
+                'Depends on the action. Comment: {"text": "Call {{ deal.title }}"}. Change '
+                'fields: {"values": [{"field": "probability", "value": 50}, {"field": '
+                '"amount", "expression": "amount * 0.9"}]}. Move: {"stage": 12}. E-mail: '
+                '{"subject": "…", "body": "…"}. Assign: {"strategy": "round_robin", "users": '
+                "[3, 5]} (or least_loaded; department with "
+                '{"department": 2}).'
+            ),
+            "condition": _(
+                '{"join": "and", "rules": [{"field": "amount", "op": "gte", "value": '
+                '"100000"}]}; operators eq, ne, gt, gte, lt, lte, contains, empty, not_empty, in. '
+                "Empty: always."
+            ),
+            "timing": _(
+                'Empty: at once. {"type": "after", "amount": 2, "unit": "hours"}; {"type": '
+                '"at_field", "field": "closes_on", "offset": -1, "unit": "days", "time": '
+                '"10:00"}; add "working_hours": true to keep to working hours.'
+            ),
+        }
         fields = [
             "pipeline",
             "stage",
@@ -25,13 +53,14 @@ class RobotAdminForm(forms.ModelForm):
 
     def _post_clean(self):
         super()._post_clean()
-        if self.errors:
-            return
+        # Every problem at once: the robot's own checks name what the fields' checks did not.
         try:
             robot_clean(self.instance)
         except ValidationError as error:
             for name, messages in error.message_dict.items():
-                self.add_error(name if name in self.fields else None, messages)
+                field = name if name in self.fields else None
+                if field is None or field not in self.errors:
+                    self.add_error(field, messages)
 
 
 @admin.register(Robot)
@@ -67,6 +96,7 @@ class RobotRunAdmin(admin.ModelAdmin):
         "due_at",
         "attempts",
         "finished_at",
+        "outcome",
     ]
     list_filter = ["status"]
     list_select_related = ["robot", "card_type"]

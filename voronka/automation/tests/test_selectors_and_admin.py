@@ -105,7 +105,9 @@ def test_admin_shows_what_is_wrong_with_a_robot(client, admin_user, first_stage)
     )
 
     assert response.status_code == 200
-    assert "Unknown action." in response.content.decode()
+    assert "Select a valid choice. fly is not one of the available choices." in (
+        response.content.decode()
+    )
     assert "Unknown timing “later”." in response.content.decode()
     assert not Robot.objects.exists()
 
