@@ -12,6 +12,9 @@ class AutomationConfig(AppConfig):
         from voronka.automation.actions import builtin  # noqa: F401 - registers the actions
 
         handlers.connect()
+        from voronka.timeline.registry import register_entry_template
+
+        register_entry_template("robot", "automation/_timeline_entry.html")
         if apps.is_installed("voronka.tasks"):
             from voronka.automation.actions.tasks import register_task_action
 

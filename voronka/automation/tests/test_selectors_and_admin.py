@@ -10,6 +10,7 @@ from voronka.automation.models import Robot, RobotRun, RunStatus
 from voronka.automation.selectors import runs_for_card
 from voronka.automation.services import run_due_runs
 from voronka.automation.tests.factories import RobotFactory
+from voronka.timeline.models import EntryKind, TimelineEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,16 @@ def test_admin_switching_a_robot_off_cancels_its_runs(client, admin_user, deal):
 
     assert response.status_code == 302
     assert RobotRun.objects.get(robot=robot).status == RunStatus.CANCELLED
+
+
+def test_the_feed_shows_robot_entries_with_their_status(deal, client, manager):
+    from voronka.timeline.registry import entry_template
+
+    assert entry_template("robot") == "automation/_timeline_entry.html"
+    entry = TimelineEntry.objects.filter(card_id=deal.pk, kind=EntryKind.ROBOT).first()
+    html = Template('{% include "automation/_timeline_entry.html" %}').render(
+        Context({"entry": entry})
+    )
+
+    assert entry.payload["robot"] in html
+    assert ("Robot done" in html) or ("Robot skipped" in html)
