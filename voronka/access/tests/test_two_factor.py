@@ -152,6 +152,7 @@ def test_pages_cost_no_extra_queries_without_second_factor(
 ):
     client.force_login(employee)
     client.get(reverse("access:two_factor"))
-    # The middleware reads the session only: session + user, then the page's own two reads.
-    with django_assert_num_queries(4):
+    # The middleware reads the session only: session + user, the menu's rights, then the
+    # page's own two reads.
+    with django_assert_num_queries(5):
         client.get(reverse("access:two_factor"))

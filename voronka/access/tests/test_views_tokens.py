@@ -12,7 +12,7 @@ def test_token_page_lists_own_tokens(client, manager, other_manager, django_asse
     api_token_create(actor=other_manager, user=other_manager, name="Foreign", scopes=["read"])
     client.force_login(manager)
     client.get(reverse("access:api_tokens"))
-    with django_assert_num_queries(3):  # session, user, tokens
+    with django_assert_num_queries(4):  # session, user, the menu's rights, tokens
         response = client.get(reverse("access:api_tokens"))
     content = response.content.decode()
     assert response.status_code == 200

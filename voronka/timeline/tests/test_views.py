@@ -179,6 +179,14 @@ def test_field_changes_read_old_to_new_with_grouped_amounts(client, manager, dea
     assert "Старое → Новое" in html
 
 
+def test_entries_written_by_the_system_read_as_the_system(client, manager, deal):
+    comment_add(actor=None, card=deal, text="Клиенту отправлено письмо")
+    client.force_login(manager)
+    response = client.get(url("panel", deal))
+    assert response.status_code == 200
+    assert 'title="System"' in response.content.decode()
+
+
 def test_feed_pages_by_keyset_newest_first(client, manager, card):
     add_entries(card, manager, 45)
     client.force_login(manager)
