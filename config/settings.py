@@ -191,9 +191,39 @@ CELERY_TIMEZONE = TIME_ZONE
 # Tasks: the responsible moves a deadline only with a comment saying why (the creator always may).
 TASKS_DEADLINE_CHANGE_NEEDS_COMMENT = env.bool("TASKS_DEADLINE_CHANGE_NEEDS_COMMENT", default=True)
 
+# Robots: "working hours only" timings, retries and how long a worker owns a claimed run.
+AUTOMATION_WORK_HOURS = (
+    env.str("AUTOMATION_WORK_START", default="09:00"),
+    env.str("AUTOMATION_WORK_END", default="18:00"),
+)
+AUTOMATION_WORK_DAYS = tuple(env.list("AUTOMATION_WORK_DAYS", cast=int, default=[1, 2, 3, 4, 5]))
+AUTOMATION_MAX_ATTEMPTS = env.int("AUTOMATION_MAX_ATTEMPTS", default=5)
+AUTOMATION_LEASE_SECONDS = env.int("AUTOMATION_LEASE_SECONDS", default=60)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
+    # Due robot runs; immediate ones are also kicked the moment their stage change commits.
+    "automation-run-due": {"task": "automation.run_due", "schedule": 5.0},
 }
+
+# Outgoing e-mail (robots' letters to clients). With EMAIL_HOST set it goes through that SMTP
+# server; without it, on the embedded default, each letter is written as a file under var/mail.
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_BACKEND = env.str(
+    "EMAIL_BACKEND",
+    default="django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(VAR_DIR / "mail"))
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=EMAIL_PORT == 587)
+EMAIL_USE_SSL = env.bool("EMAIL_USE_SSL", default=EMAIL_PORT == 465)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=15)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Voronka <crm@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
