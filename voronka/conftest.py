@@ -3,6 +3,7 @@
 import pytest
 from django.utils import translation
 
+from voronka.access.tests.factories import install_default_roles
 from voronka.staff.tests.factories import DepartmentFactory, UserFactory
 
 
@@ -63,11 +64,4 @@ def _default_roles_in_transactional_tests(request):
     if not (transactional or (marker and marker.kwargs.get("transaction"))):
         return
     request.getfixturevalue("transactional_db")
-    import importlib
-
-    from django.apps import apps
-
-    from voronka.access.models import Role
-
-    if not Role.objects.exists():
-        importlib.import_module("voronka.access.migrations.0002_default_roles").install(apps, None)
+    install_default_roles()

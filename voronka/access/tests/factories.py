@@ -1,4 +1,7 @@
+import importlib
+
 import factory
+from django.apps import apps
 
 from voronka.access.models import Permission, Role
 
@@ -25,3 +28,11 @@ def role_with(*cells, members=(), **kwargs) -> Role:
         )
     role.members.add(*members)
     return role
+
+
+def install_default_roles() -> None:
+    """The default roles as the data migration installs them, for a database that was flushed
+    (transactional and browser tests); nothing happens when roles exist."""
+    if not Role.objects.exists():
+        migration = importlib.import_module("voronka.access.migrations.0002_default_roles")
+        migration.install(apps, None)
