@@ -20,6 +20,9 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action as Right
+from voronka.access.models import Entity
+from voronka.access.predicates import require
 from voronka.automation import conditions, timing
 from voronka.automation.actions import ActionSkipped, get_action, validate_params
 from voronka.automation.conf import setting
@@ -107,6 +110,7 @@ def _flatten(error: ValidationError) -> list[str]:
 
 @transaction.atomic
 def robot_create(*, actor, data: dict[str, Any]) -> Robot:
+    require(actor, Right.ADD, Entity.SETTINGS)
     robot = Robot(**{key: value for key, value in data.items() if key in ROBOT_FIELDS})
     if robot.stage_id and not robot.pipeline_id:
         robot.pipeline = robot.stage.pipeline
@@ -118,6 +122,7 @@ def robot_create(*, actor, data: dict[str, Any]) -> Robot:
 @transaction.atomic
 def robot_update(*, actor, robot: Robot, data: dict[str, Any]) -> Robot:
     """Change a robot. Moved to another stage or switched off, its open runs are cancelled."""
+    require(actor, Right.UPDATE, Entity.SETTINGS)
     robot = Robot.objects.select_for_update().get(pk=robot.pk)
     old_stage_id = robot.stage_id
     for key, value in data.items():
@@ -131,6 +136,30 @@ def robot_update(*, actor, robot: Robot, data: dict[str, Any]) -> Robot:
             _("The robot was changed or switched off."),
         )
     return robot
+
+
+@transaction.atomic
+def robot_delete(*, actor, robot: Robot) -> None:
+    """Delete a robot with its runs: planned runs die with it, the log of what it did too."""
+    require(actor, Right.DELETE, Entity.SETTINGS)
+    Robot.objects.filter(pk=robot.pk).delete()
+
+
+@transaction.atomic
+def robot_reorder(*, actor, stage_id: int, robot_ids: list[int]) -> None:
+    """Put the robots of a stage in the order of ``robot_ids``: every robot of the stage, once."""
+    require(actor, Right.UPDATE, Entity.SETTINGS)
+    robots = {
+        robot.pk: robot
+        for robot in Robot.objects.select_for_update().filter(stage_id=stage_id).order_by("pk")
+    }
+    if sorted(robot_ids) != sorted(robots) or len(set(robot_ids)) != len(robot_ids):
+        raise ValidationError(
+            _("The list of robots has changed meanwhile; the page shows it as it is now.")
+        )
+    for position, pk in enumerate(robot_ids, start=1):
+        robots[pk].sort = position * 10
+    Robot.objects.bulk_update(robots.values(), ["sort"])
 
 
 # --- Runs: created on entering a stage, cancelled on leaving -----------------------------------
