@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from voronka.automation.actions import all_actions, get_action
@@ -161,7 +162,7 @@ class RobotForm(forms.Form):
         self.fields["stage"].choices = [(s.pk, s.name) for s in self.stages]
         self.card_fields = card_fields(pipeline)
         self.fields["t_field"].choices = [("", "—")] + [
-            (spec.code, spec.label)
+            (spec.code, capfirst(spec.label))
             for spec in self.card_fields
             if spec.kind in (Kind.DATE, Kind.DATETIME)
         ]
@@ -250,7 +251,7 @@ class RobotForm(forms.Form):
         return [self[PARAM_PREFIX + name] for name in self.param_names]
 
     def field_choices(self):
-        return [(spec.code, spec.label) for spec in self.card_fields]
+        return [(spec.code, capfirst(spec.label)) for spec in self.card_fields]
 
     @staticmethod
     def operator_choices():
@@ -336,7 +337,9 @@ class RobotForm(forms.Form):
             if key == "params":
                 for message in messages:
                     name, sep, text = message.partition(": ")
-                    if sep and PARAM_PREFIX + name in self.fields:
+                    if sep and name == getattr(self, "value_param", None):
+                        self.section_errors.setdefault("params", []).append(text)
+                    elif sep and PARAM_PREFIX + name in self.fields:
                         self.add_error(PARAM_PREFIX + name, text)
                     else:
                         self.section_errors.setdefault("params", []).append(message)

@@ -8,6 +8,7 @@ Opening needs the right to read the settings; every change needs the right to ch
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -86,7 +87,7 @@ def condition_summary(condition: dict, labels: dict[str, str]) -> str:
 
 
 def _labels(pipeline: Pipeline) -> dict[str, str]:
-    return {spec.code: spec.label for spec in selectors.card_fields(pipeline)}
+    return {spec.code: capfirst(spec.label) for spec in selectors.card_fields(pipeline)}
 
 
 # ---- The editor page -------------------------------------------------------------------------
