@@ -165,7 +165,7 @@ def test_the_editor_shows_the_stages_with_their_robots_in_order(admin_client, pi
     html = response.content.decode()
     assert response.status_code == 200
     assert html.index("Первый") < html.index("Второй") < html.index("Третий")
-    assert "after 2 hours" in html
+    assert "After 2 hours" in html
     assert "≥ 1000" in html
     assert "Move to a stage" in html
     assert 'class="robot-card off"' in html
