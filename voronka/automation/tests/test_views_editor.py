@@ -6,6 +6,8 @@ import json
 import pytest
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -498,3 +500,32 @@ def test_the_run_log_is_paged_by_keyset_with_constant_queries(
     assert f"?before={runs[2].pk}" in first_html
     assert [f"Сделано {d.pk}" in second_html for d in deals] == [True, True, False, False, False]
     assert "?before=" not in second_html
+
+
+def test_the_dialog_costs_the_same_queries_with_more_employees_and_fields(
+    admin_client, first_stage, django_assert_num_queries
+):
+    from voronka.staff.tests.factories import UserFactory
+
+    robot = RobotFactory(stage=first_stage, action="assign", params={"strategy": "department"})
+    url = reverse("automation:robot_update", args=[robot.pk])
+    admin_client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        admin_client.get(url)
+    UserFactory.create_batch(4)
+
+    with django_assert_num_queries(len(few.captured_queries)):
+        response = admin_client.get(url)
+
+    assert response.status_code == 200
+
+
+def test_a_lead_pipeline_has_its_own_editor_and_hints(admin_client):
+    lead_pipeline = PipelineFactory.with_stages(entity="lead", name="Лиды с сайта")
+    stage = stage_of(lead_pipeline, "new")
+
+    page = admin_client.get(reverse("automation:editor") + f"?pipeline={lead_pipeline.pk}")
+    dialog = admin_client.get(reverse("automation:robot_create", args=[stage.pk]))
+
+    assert page.status_code == dialog.status_code == 200
+    assert "{{ lead.title }}" in dialog.content.decode()
