@@ -301,7 +301,9 @@ class RobotForm(forms.Form):
             if not row["field"]:
                 continue
             rule = {"field": row["field"], "op": row["op"]}
-            if row["op"] not in ("empty", "not_empty"):
+            if row["op"] == "in":
+                rule["value"] = [part.strip() for part in row["value"].split(",") if part.strip()]
+            elif row["op"] not in ("empty", "not_empty"):
                 rule["value"] = row["value"]
             rules.append(rule)
         if not rules:

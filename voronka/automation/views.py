@@ -6,6 +6,7 @@ Opening needs the right to read the settings; every change needs the right to ch
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import render
 from django.utils.text import capfirst
@@ -178,7 +179,10 @@ class RobotCreateView(_RobotFormView):
         return _("The robot is added.")
 
     def save(self, form):
-        return robot_create(actor=self.request.user, data=form.robot_data())
+        # A new robot runs after the robots already on the stage.
+        last = Robot.objects.filter(stage=self.stage).aggregate(last=Max("sort"))["last"]
+        data = {**form.robot_data(), "sort": (last or 0) + 10}
+        return robot_create(actor=self.request.user, data=data)
 
 
 class RobotUpdateView(_RobotFormView):

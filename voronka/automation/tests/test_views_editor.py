@@ -232,9 +232,9 @@ def test_adding_a_robot_goes_through_the_service(admin_client, first_stage, mana
             "p_strategy": "round_robin",
             "p_users": [manager.pk],
             "c_join": "or",
-            "c_field": ["amount", "title", ""],
-            "c_op": ["gte", "not_empty", "eq"],
-            "c_value": ["5000", "", ""],
+            "c_field": ["amount", "title", "title", ""],
+            "c_op": ["gte", "not_empty", "in", "eq"],
+            "c_value": ["5000", "", "Станки, Прессы", ""],
             "t_type": "after",
             "t_amount": "3",
             "t_unit": "days",
@@ -257,6 +257,7 @@ def test_adding_a_robot_goes_through_the_service(admin_client, first_stage, mana
         "rules": [
             {"field": "amount", "op": "gte", "value": "5000"},
             {"field": "title", "op": "not_empty"},
+            {"field": "title", "op": "in", "value": ["Станки", "Прессы"]},
         ],
     }
     assert robot.timing == {"type": "after", "amount": 3, "unit": "days", "working_hours": True}
@@ -345,7 +346,14 @@ def test_the_generated_form_round_trips_every_action_s_params(
             stage=stage,
             action=code,
             params=params,
-            condition={"join": "or", "rules": [{"field": "amount", "op": "gt", "value": "10"}]},
+            condition={
+                "join": "or",
+                "rules": [
+                    {"field": "amount", "op": "gt", "value": "10"},
+                    {"field": "title", "op": "in", "value": ["А", "Б"]},
+                    {"field": "closes_on", "op": "empty"},
+                ],
+            },
             timing={
                 "type": "at_field",
                 "field": "closes_on",
@@ -407,6 +415,20 @@ def test_deleting_a_robot(admin_client, first_stage):
 
     assert response.status_code == 204
     assert not Robot.objects.exists()
+
+
+def test_a_new_robot_runs_after_those_already_on_the_stage(admin_client, first_stage):
+    earlier = RobotFactory(stage=first_stage, sort=500)
+
+    admin_client.post(
+        reverse("automation:robot_create", args=[first_stage.pk]),
+        {"name": "Последний", "action": "comment", "stage": first_stage.pk, "p_text": "Привет"},
+    )
+
+    assert list(Robot.objects.order_by("sort", "pk").values_list("name", flat=True)) == [
+        earlier.name,
+        "Последний",
+    ]
 
 
 def test_reordering_after_a_drag(admin_client, first_stage):
