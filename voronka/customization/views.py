@@ -191,6 +191,19 @@ class SettingsIndexView(RightRequiredMixin, TemplateView):
                 ],
             ),
             (
+                _("Automation"),
+                [
+                    (
+                        reverse("automation:editor"),
+                        _("Robots"),
+                        _(
+                            "What happens when a card enters a stage: e-mails, tasks, "
+                            "assignment, field changes."
+                        ),
+                    ),
+                ],
+            ),
+            (
                 _("Fields"),
                 [
                     (

@@ -65,6 +65,13 @@ SETTINGS_IDS = {
     "customization:settings_source_update": None,
     "customization:settings_custom_field_update": None,
     "access:api_token_revoke": None,
+    "automation:robot_create": "stage",
+    "automation:robot_reorder": "stage",
+    "automation:editor_row": "pipeline",
+    "automation:robot_update": None,
+    "automation:robot_toggle": None,
+    "automation:robot_delete": None,
+    "automation:robot_runs": None,
 }
 SETTINGS_PREFIX_IDS = {"access:role_": "role"}
 # Second ids of settings URLs: what they are filled with.
