@@ -284,6 +284,7 @@ def test_every_due_run_executes_exactly_once_when_a_worker_is_killed(manager, mo
         f"\nfault test ({MODE} workers, {DEALS} deals, {CLIENTS} clients, {WORKERS} workers): "
         f"{len(runs)} runs {dict(statuses)}; executed {executed}, lost {len(lost)}, "
         f"duplicated {len(duplicated)}; killed worker held {len(stranded)} runs; "
+        f"{sum(run.attempts > 1 for run in runs.values())} runs taken over after a lease expired; "
         f"{len(delayed_after_restart)} delayed runs planned before the kill executed after it; "
         f"immediate runs: {len(immediate) / span:.1f} runs/s over {span:.1f} s, due → done "
         f"median {lag[len(lag) // 2]:.2f} s, max {lag[-1]:.2f} s; clients moved the deals in "
