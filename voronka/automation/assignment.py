@@ -108,7 +108,9 @@ def choose_responsible(robot: Robot, card, params: dict[str, Any]) -> Choice:
     if not available:
         return Choice(None, _("Nobody to assign: every candidate is inactive or absent."), report)
     if strategy == ROUND_ROBIN:
-        locked = Robot.objects.select_for_update().get(pk=robot.pk)
+        # NO KEY UPDATE: enough to change the robot's state, and it does not block the stage
+        # moves that create runs of this robot (their foreign-key checks).
+        locked = Robot.objects.select_for_update(no_key=True).get(pk=robot.pk)
         order = [user.pk for user in candidates]
         last = locked.state.get("last_user_id")
         start = order.index(last) + 1 if last in order else 0

@@ -375,7 +375,9 @@ def _execute(
         with transaction.atomic():
             card = model.all_objects.select_for_update().filter(pk=peek["card_id"]).first()
             run = (
-                RobotRun.objects.select_for_update()
+                # Only the run's row: locking the joined robot, pipeline and stage too would
+                # make people's stage moves (their foreign-key checks) wait on the workers.
+                RobotRun.objects.select_for_update(of=("self",))
                 .select_related("robot", "robot__pipeline", "stage")
                 .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
                 .first()
@@ -475,7 +477,7 @@ def _finish(run: RobotRun, card, status: str, outcome: str, trace: dict, now) ->
 def _retry_or_fail(run_id: int, worker_id: str, error: Exception, *, now) -> Result | None:
     with transaction.atomic():
         run = (
-            RobotRun.objects.select_for_update()
+            RobotRun.objects.select_for_update(of=("self",))
             .select_related("robot")
             .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
             .first()
