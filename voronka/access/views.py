@@ -670,38 +670,21 @@ def _recycled_kinds() -> dict[str, dict]:
     from voronka.sales.services.leads import lead_restore
     from voronka.sales.services.recycle_bin import deal_purge, lead_purge
 
+    # Each card's services take it under its own name (``lead=``, ``deal=``…).
     return {
-        Entity.LEAD: {
-            "model": Lead,
-            "restore": lambda actor, card: lead_restore(actor=actor, lead=card),
-            "purge": lambda actor, card, request: lead_purge(
-                actor=actor, lead=card, request=request
-            ),
-            "url": "sales:lead_detail",
-        },
-        Entity.DEAL: {
-            "model": Deal,
-            "restore": lambda actor, card: deal_restore(actor=actor, deal=card),
-            "purge": lambda actor, card, request: deal_purge(
-                actor=actor, deal=card, request=request
-            ),
-            "url": "sales:deal_detail",
-        },
+        Entity.LEAD: {"model": Lead, "restore": lead_restore, "purge": lead_purge, "as": "lead"},
+        Entity.DEAL: {"model": Deal, "restore": deal_restore, "purge": deal_purge, "as": "deal"},
         Entity.CONTACT: {
             "model": Contact,
-            "restore": lambda actor, card: contact_restore(actor=actor, contact=card),
-            "purge": lambda actor, card, request: contact_purge(
-                actor=actor, contact=card, request=request
-            ),
-            "url": "contacts:contact_detail",
+            "restore": contact_restore,
+            "purge": contact_purge,
+            "as": "contact",
         },
         Entity.COMPANY: {
             "model": Company,
-            "restore": lambda actor, card: company_restore(actor=actor, company=card),
-            "purge": lambda actor, card, request: company_purge(
-                actor=actor, company=card, request=request
-            ),
-            "url": "contacts:company_detail",
+            "restore": company_restore,
+            "purge": company_purge,
+            "as": "company",
         },
     }
 
@@ -760,21 +743,21 @@ class RecycleBinActionView(View):
 
     def post(self, request, card_type, pk):
         entity = card_type
-        kinds = _recycled_kinds()
-        if entity not in kinds:
+        kind = _recycled_kinds().get(entity)
+        if kind is None:
             raise Http404
         card = visible_object_or_404(
             request.user,
-            kinds[entity]["model"].all_objects.deleted(),
+            kind["model"].all_objects.deleted(),
             action=Action.DELETE,
             pk=pk,
         )
         try:
             if self.operation == "restore":
-                kinds[entity]["restore"](request.user, card)
+                kind["restore"](actor=request.user, **{kind["as"]: card})
                 message = _("“%(name)s” is restored.") % {"name": card}
             else:
-                kinds[entity]["purge"](request.user, card, request)
+                kind["purge"](actor=request.user, request=request, **{kind["as"]: card})
                 message = _("“%(name)s” is deleted for good.") % {"name": card}
         except ValidationError as error:
             return refused_response(error)
