@@ -170,7 +170,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Background work: Redis in production; on the embedded default kombu's filesystem transport
 # under var/ so a single machine needs no broker server.
 REDIS_URL = env.str("REDIS_URL", default="")
-CELERY_BROKER_URL = REDIS_URL or "filesystem://"
+# The host part only keeps kombu from warning about a missing one on every connection.
+CELERY_BROKER_URL = REDIS_URL or "filesystem://localhost//"
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {}
     if REDIS_URL
