@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from voronka.automation.actions import all_actions
 from voronka.automation.models import Robot, RobotRun, RunEffect
-from voronka.automation.services import robot_clean, robot_update
+from voronka.automation.services import robot_clean, robot_create, robot_update
 
 
 def _action_choices():
@@ -72,10 +72,12 @@ class RobotAdmin(admin.ModelAdmin):
     search_fields = ["name"]
 
     def save_model(self, request, obj, form, change):
+        # Through the services like the robot editor: rights, validation, open runs cancelled.
         if change:
             robot_update(actor=request.user, robot=obj, data=form.cleaned_data)
         else:
-            obj.save()
+            created = robot_create(actor=request.user, data=form.cleaned_data)
+            obj.pk, obj._state.adding = created.pk, False
 
 
 class RunEffectInline(admin.TabularInline):
