@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "voronka.core",
     "voronka.staff",
     "voronka.customization",
@@ -42,6 +44,10 @@ INSTALLED_APPS = [
     "voronka.access",
     "voronka.tasks",
     "voronka.automation",
+    "voronka.notifications",
+    "voronka.integrations",
+    "voronka.integrations.bitrix24",
+    "voronka.api",
 ]
 
 MIDDLEWARE = [
@@ -251,4 +257,14 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Our REST API (/api/v1/). Sessions serve the browsable docs; integrations use personal tokens.
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Voronka API",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
 }

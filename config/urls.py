@@ -10,6 +10,10 @@ urlpatterns = [
     path("", include("voronka.access.urls")),
     path("", include("voronka.tasks.urls")),
     path("", include("voronka.automation.urls")),
+    path("", include("voronka.notifications.urls")),
+    path("", include("voronka.integrations.urls")),
+    path("api/v1/", include("voronka.api.urls")),
+    path("rest/", include("voronka.integrations.bitrix24.urls")),
     path("settings/", include("voronka.customization.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -125,3 +125,92 @@ class RunEffect(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.key}"
+
+
+class Trigger(TimeStampedModel):
+    """An event that moves a card of ``pipeline`` into ``stage`` when it happens: a task
+    completed, a field changed, a call or e-mail from the client, a date reached, an inbound
+    webhook called… ``kind`` names the event, ``params`` narrow it and ``condition`` (the robots'
+    condition shape) must hold on the card. A card is moved only forward unless
+    ``allow_backwards``."""
+
+    pipeline = models.ForeignKey(
+        "sales.Pipeline", verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="+"
+    )
+    stage = models.ForeignKey(
+        "sales.Stage",
+        verbose_name=_("target stage"),
+        on_delete=models.CASCADE,
+        related_name="triggers",
+    )
+    sort = models.PositiveIntegerField(_("sort"), default=100)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("event"), max_length=50)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    condition = models.JSONField(_("condition"), default=dict, blank=True)
+    allow_backwards = models.BooleanField(_("may move a card back"), default=False)
+    # The inbound webhook's secret: part of the trigger's URL, compared in constant time.
+    secret = models.CharField(_("secret"), max_length=64, blank=True, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("trigger")
+        verbose_name_plural = _("triggers")
+        ordering = ["pipeline", "stage", "sort", "pk"]
+        indexes = [models.Index(fields=["kind", "is_active"], name="trigger_kind")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonitoringRule(TimeStampedModel):
+    """A periodic check (SLA of a new lead, overdue tasks, deals without a task, birthdays…):
+    ``kind`` names the check, ``params`` its thresholds and what to do, ``pipeline`` narrows
+    it to one pipeline where that makes sense. Switched off until an administrator turns it on."""
+
+    kind = models.CharField(_("check"), max_length=50)
+    name = models.CharField(_("name"), max_length=200)
+    pipeline = models.ForeignKey(
+        "sales.Pipeline",
+        verbose_name=_("pipeline"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    is_active = models.BooleanField(_("active"), default=False)
+    last_checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monitoring rule")
+        verbose_name_plural = _("monitoring rules")
+        ordering = ["kind", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MonitoringHit(models.Model):
+    """That a rule has already acted on a card for ``key`` (a day, a task, a deadline), so a
+    check that runs every minute notifies or creates a task once, not every minute."""
+
+    rule = models.ForeignKey(MonitoringRule, on_delete=models.CASCADE, related_name="hits")
+    card_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    card_id = models.PositiveBigIntegerField()
+    card = GenericForeignKey("card_type", "card_id")
+    key = models.CharField(_("key"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("monitoring hit")
+        verbose_name_plural = _("monitoring hits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "card_type", "card_id", "key"], name="monitoringhit_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} → {self.card_type_id}:{self.card_id} {self.key}"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class Bitrix24Config(AppConfig):
+    name = "voronka.integrations.bitrix24"
+    label = "bitrix24"
+    verbose_name = _("Bitrix24-compatible API")

@@ -1,0 +1,2 @@
+app_name = "bitrix24"
+urlpatterns: list = []
