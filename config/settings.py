@@ -261,10 +261,43 @@ LOGGING = {
 
 # Our REST API (/api/v1/). Sessions serve the browsable docs; integrations use personal tokens.
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "voronka.api.schema.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "voronka.api.authentication.PersonalTokenAuthentication",
+        # The signed-in session (the browsable docs); CSRF is checked on writes.
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["voronka.api.permissions.TokenScopePermission"],
+    "DEFAULT_PAGINATION_CLASS": "voronka.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["voronka.api.throttling.TokenRateThrottle"],
+    # Requests per token, e.g. "600/min"; unlimited unless set.
+    "DEFAULT_THROTTLE_RATES": {"api": env.str("API_RATE_LIMIT", default=None)},
+    "EXCEPTION_HANDLER": "voronka.api.exceptions.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Voronka API",
+    "DESCRIPTION": (
+        "Leads, deals, contacts, companies, tasks and their feeds. Authenticate with a personal "
+        "API token: `Authorization: Bearer <token>`."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Responses may leave fields out (field rules, ``fields=``): none is marked required.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ActivityKindEnum": "voronka.timeline.models.ActivityKind",
+        "AddressKindEnum": "voronka.contacts.models.AddressKind",
+        "CommunicationKindEnum": "voronka.contacts.models.CommunicationKind",
+        "EntryKindEnum": "voronka.timeline.models.EntryKind",
+        "StageKindEnum": "voronka.sales.models.StageKind",
+    },
 }

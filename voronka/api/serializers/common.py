@@ -1,0 +1,49 @@
+"""Fields and shapes shared by the serializers of every resource."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from voronka.access.predicates import visible_to
+from voronka.contacts.models import CommunicationKind, CommunicationValueType
+
+
+class VisibleRelatedField(serializers.PrimaryKeyRelatedField):
+    """An id of a record the caller may see: a hidden one reads "does not exist", exactly
+    like a missing one."""
+
+    def __init__(self, model=None, **kwargs):
+        self.model = model
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", model._default_manager.all())
+        super().__init__(**kwargs)
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return visible_to(user, queryset)
+
+
+def all_optional(fields) -> dict:
+    """``extra_kwargs`` making every field optional (the services name what is missing)."""
+    return {name: {"required": False} for name in fields}
+
+
+class CommunicationSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CommunicationKind.choices)
+    value_type = serializers.ChoiceField(
+        choices=CommunicationValueType.choices, required=False, default=CommunicationValueType.WORK
+    )
+    value = serializers.CharField(max_length=255)
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you read; a write to a record changed since answers 409.",
+    )
+
+
+def active_users():
+    return get_user_model().objects.all()

@@ -1,0 +1,76 @@
+"""Building blocks of the resource viewsets."""
+
+from django.db import transaction
+from drf_spectacular.utils import extend_schema
+from rest_framework import filters, mixins, status
+from rest_framework.response import Response
+
+from voronka.api.base import FIELDS_PARAMETER, ApiGenericViewSet
+
+
+def service_data(validated: dict, *, drop=("version",)) -> dict:
+    return {key: value for key, value in validated.items() if key not in drop}
+
+
+class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet):
+    """List (cursor pages, filters, ordering) and retrieve; ``fields=`` on both."""
+
+    filter_backends = [filters.OrderingFilter]
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(parameters=[FIELDS_PARAMETER])
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)
+
+
+class ServiceWriteMixin:
+    """Create, change (PATCH) and delete through the app's services; the answer is the record
+    read again through the scoped queryset."""
+
+    input_serializer_class = None
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def reread(self, instance):
+        return self.get_queryset().filter(pk=instance.pk).first() or instance
+
+    def respond(self, instance, status_code=status.HTTP_200_OK):
+        serializer = self.get_serializer(self.reread(instance))
+        return Response(serializer.data, status=status_code)
+
+    def input(self, *, partial: bool = False):
+        serializer = self.input_serializer_class(
+            data=self.request.data, partial=partial, context=self.get_serializer_context()
+        )
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
+
+    def perform_service_create(self, data: dict):
+        raise NotImplementedError
+
+    def perform_service_update(self, instance, data: dict, version: int | None):
+        raise NotImplementedError
+
+    def perform_service_delete(self, instance):
+        raise NotImplementedError
+
+    def create(self, request, *args, **kwargs):
+        data = self.input()
+        with transaction.atomic():
+            instance = self.perform_service_create(data)
+        return self.respond(instance, status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        instance = self.get_object()
+        data = self.input(partial=True)
+        version = data.pop("version", None)
+        with transaction.atomic():
+            instance = self.perform_service_update(instance, data, version)
+        return self.respond(instance)
+
+    def destroy(self, request, *args, **kwargs):
+        instance = self.get_object()
+        self.perform_service_delete(instance)
+        return Response(status=status.HTTP_204_NO_CONTENT)
