@@ -162,6 +162,14 @@ class TokenScope(models.TextChoices):
     WRITE = "write", _("Create and change records")
     DELETE = "delete", _("Delete records")
     INBOUND_LEAD = "inbound:lead", _("Create leads from a webhook")
+    # Scopes of the Bitrix24-compatible API (/rest/), named as Bitrix24 names them.
+    CRM = "crm", _("Bitrix24 API: CRM")
+    USER = "user", _("Bitrix24 API: employees")
+    USER_BRIEF = "user_brief", _("Bitrix24 API: employees (brief)")
+    USER_BASIC = "user_basic", _("Bitrix24 API: employees (basic)")
+    DEPARTMENT = "department", _("Bitrix24 API: departments")
+    TASK = "task", _("Bitrix24 API: tasks")
+    TELEPHONY = "telephony", _("Bitrix24 API: telephony")
 
 
 class ApiToken(models.Model):

@@ -1,0 +1,10 @@
+"""Handlers of the Bitrix24 methods; importing this package fills the method table."""
+
+from voronka.integrations.bitrix24.methods import (  # noqa: F401
+    crm,
+    directories,
+    events,
+    system,
+    telephony,
+    timeline,
+)
