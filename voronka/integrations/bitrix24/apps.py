@@ -6,3 +6,8 @@ class Bitrix24Config(AppConfig):
     name = "voronka.integrations.bitrix24"
     label = "bitrix24"
     verbose_name = _("Bitrix24-compatible API")
+
+    def ready(self) -> None:
+        from voronka.integrations.bitrix24 import delivery
+
+        delivery.connect()

@@ -1,0 +1,249 @@
+"""Writes of the Bitrix24-compatible API that are its own: telephony calls (which create leads
+and call activities through the card services) and event bindings."""
+
+import base64
+import binascii
+import datetime
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from voronka.contacts.models import CommunicationKind, Company, Contact
+from voronka.contacts.selectors.lists import cards_by_communication
+from voronka.core.normalization import normalize_phone
+from voronka.customization.models import Source
+from voronka.integrations.bitrix24.models import CallType, EventBinding, ExternalCall
+from voronka.sales.models import Lead
+from voronka.sales.services.leads import lead_create
+from voronka.timeline.models import ActivityKind
+from voronka.timeline.services import activity_complete, activity_create
+
+# Bitrix24 looks for the caller among contacts, then companies, then leads.
+CARD_ORDER = (Contact, Company, Lead)
+CARD_NAMES = {Contact: "CONTACT", Company: "COMPANY", Lead: "LEAD"}
+REPEAT_WINDOW = datetime.timedelta(minutes=30)
+
+
+def cards_for_phone(*, user, phone: str) -> list:
+    """Cards the user sees with this phone, contacts first, then companies, then leads."""
+    cards = cards_by_communication(CommunicationKind.PHONE, phone, user=user)
+    return sorted(
+        (c for c in cards if type(c) in CARD_ORDER),
+        key=lambda card: (CARD_ORDER.index(type(card)), card.pk),
+    )
+
+
+def _new_call_id() -> str:
+    return f"externalCall.{secrets.token_hex(16)}.{int(timezone.now().timestamp())}"
+
+
+@transaction.atomic
+def call_register(
+    *,
+    actor,
+    user,
+    phone: str,
+    call_type: int,
+    line_number: str = "",
+    external_call_id: str = "",
+    card=None,
+    create_lead: bool = True,
+    started_at=None,
+) -> tuple[ExternalCall, Lead | None]:
+    """Register a ringing call of ``user``'s: find the card by phone (or take ``card``) and,
+    when nothing matches and ``create_lead``, create a lead from the number as ``actor``.
+    A repeat within 30 minutes with the same phone, type, employee, line and PBX id returns
+    the call already registered."""
+    if call_type not in CallType.values:
+        raise ValidationError({"TYPE": _("Unknown call type.")})
+    phone = (phone or "").strip()
+    if not phone:
+        raise ValidationError({"PHONE_NUMBER": _("Enter the phone number.")})
+    normalized = normalize_phone(phone) or ""
+    started_at = started_at or timezone.now()
+    repeat = ExternalCall.objects.filter(
+        phone=phone,
+        call_type=call_type,
+        user=user,
+        line_number=line_number,
+        external_call_id=external_call_id,
+        finished_at__isnull=True,
+        started_at__gte=timezone.now() - REPEAT_WINDOW,
+    ).first()
+    if repeat is not None:
+        return repeat, None
+    created = None
+    if card is None:
+        found = cards_for_phone(user=actor, phone=phone)
+        card = found[0] if found else None
+    if card is None and create_lead:
+        data = {
+            "title": _("Call from %(phone)s") % {"phone": phone}
+            if call_type != CallType.OUTGOING
+            else _("Call to %(phone)s") % {"phone": phone},
+            "responsible_id": user.pk,
+        }
+        source = Source.objects.filter(code__iexact="call", is_active=True).first()
+        if source is not None:
+            data["source"] = source
+        communications = [{"kind": CommunicationKind.PHONE, "value": phone}] if normalized else []
+        created = lead_create(actor=actor, data=data, communications=communications)
+        card = created
+    call = ExternalCall.objects.create(
+        call_id=_new_call_id(),
+        user=user,
+        phone=phone[:64],
+        phone_normalized=normalized[:64],
+        call_type=call_type,
+        line_number=(line_number or "")[:64],
+        external_call_id=(external_call_id or "")[:255],
+        card_type=ContentType.objects.get_for_model(card) if card is not None else None,
+        card_id=card.pk if card is not None else None,
+        created_lead_id=created.pk if created is not None else None,
+        started_at=started_at,
+    )
+    return call, created
+
+
+def call_card(call: ExternalCall):
+    if call.card_type_id is None:
+        return None
+    model = ContentType.objects.get_for_id(call.card_type_id).model_class()
+    return model._default_manager.filter(pk=call.card_id).first() if model else None
+
+
+def _status_text(code: str) -> str:
+    texts = {
+        "200": _("answered"),
+        "304": _("missed"),
+        "603": _("declined"),
+        "603-S": _("cancelled"),
+        "486": _("busy"),
+        "404": _("wrong number"),
+        "480": _("unavailable"),
+        "484": _("wrong number"),
+        "503": _("not available"),
+        "402": _("insufficient funds"),
+        "423": _("blocked"),
+        "403": _("forbidden"),
+    }
+    return texts.get(code, _("failed"))
+
+
+@transaction.atomic
+def call_finish(
+    *,
+    actor,
+    call: ExternalCall,
+    duration: int,
+    status_code: str = "",
+    failed_reason: str = "",
+    cost=None,
+    cost_currency: str = "",
+    vote: int | None = None,
+    record_url: str = "",
+) -> ExternalCall:
+    """Finish a call: store its statistics and put a completed call activity with the
+    duration and status on the card's feed (as ``actor``, who needs the right to change it)."""
+    call = ExternalCall.objects.select_for_update().get(pk=call.pk)
+    if call.finished_at is not None:
+        raise ValidationError({"CALL_ID": _("This call is already finished.")})
+    duration = max(0, int(duration or 0))
+    status_code = (status_code or "").strip() or ("200" if duration > 0 else "304")
+    call.finished_at = timezone.now()
+    call.duration = duration
+    call.status_code = status_code[:10]
+    call.failed_reason = (failed_reason or "")[:255]
+    try:
+        call.cost = Decimal(str(cost)) if cost not in (None, "") else None
+    except InvalidOperation:
+        raise ValidationError({"COST": _("Enter a number.")}) from None
+    call.cost_currency = (cost_currency or "")[:3]
+    call.vote = vote if vote and 1 <= vote <= 5 else None
+    call.record_url = (record_url or "")[:2000]
+    card = call_card(call)
+    if card is not None:
+        incoming = call.call_type != CallType.OUTGOING
+        subject = (
+            _("Incoming call from %(phone)s") if incoming else _("Outgoing call to %(phone)s")
+        ) % {"phone": call.phone}
+        minutes, seconds = divmod(duration, 60)
+        result = _("%(status)s, %(minutes)d:%(seconds)02d") % {
+            "status": _status_text(call.status_code).capitalize(),
+            "minutes": minutes,
+            "seconds": seconds,
+        }
+        activity = activity_create(
+            actor=actor,
+            card=card,
+            kind=ActivityKind.CALL,
+            subject=subject,
+            responsible=call.user,
+            deadline=call.started_at,
+            description=result,
+        )
+        activity_complete(actor=actor, activity=activity, result=result)
+        call.activity_id = activity.pk
+    call.save()
+    return call
+
+
+@transaction.atomic
+def call_attach_record(
+    *, call: ExternalCall, filename: str = "", content: str = "", url: str = ""
+) -> ExternalCall:
+    """Keep a call's record: base64 ``content`` saved as a file, or the ``url`` of it."""
+    call = ExternalCall.objects.select_for_update().get(pk=call.pk)
+    if content:
+        try:
+            data = base64.b64decode(content, validate=False)
+        except (binascii.Error, ValueError):
+            raise ValidationError({"FILE_CONTENT": _("The record is not base64.")}) from None
+        name = (filename or f"{call.call_id}.mp3").replace("/", "_")[-100:]
+        call.record.save(name, ContentFile(data), save=False)
+    elif url:
+        call.record_url = url[:2000]
+    else:
+        raise ValidationError({"FILE_CONTENT": _("Send the record or its URL.")})
+    call.save()
+    return call
+
+
+# --- event bindings -----------------------------------------------------------------------
+
+
+def application_token_for(*, user, token) -> str:
+    """The ``auth[application_token]`` the handlers of one webhook receive (the same for all
+    its bindings, so a handler checks one value)."""
+    existing = EventBinding.objects.filter(user=user, token=token).first()
+    return existing.application_token if existing else secrets.token_hex(16)
+
+
+@transaction.atomic
+def event_bind(*, user, token, event: str, handler: str, client_endpoint: str = "") -> EventBinding:
+    binding, _created = EventBinding.objects.get_or_create(
+        event=event.upper(),
+        handler=handler,
+        user=user,
+        defaults={
+            "token": token,
+            "client_endpoint": client_endpoint[:500],
+            "application_token": application_token_for(user=user, token=token),
+        },
+    )
+    return binding
+
+
+@transaction.atomic
+def event_unbind(*, user, event: str, handler: str = "") -> int:
+    bindings = EventBinding.objects.filter(user=user, event=event.upper())
+    if handler:
+        bindings = bindings.filter(handler=handler)
+    count, _details = bindings.delete()
+    return count
