@@ -6,3 +6,8 @@ class IntegrationsConfig(AppConfig):
     name = "voronka.integrations"
     label = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self) -> None:
+        from voronka.integrations import events
+
+        events.connect()
