@@ -12,6 +12,7 @@ import logging
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -72,6 +73,16 @@ def error_body(code: str, detail: str, errors: dict[str, list[str]] | None = Non
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, OverflowError | DataError):
+        # A number beyond what the database stores (an id of 30 digits, say).
+        return Response(
+            error_body(
+                "invalid",
+                _("Check the values you sent."),
+                {NON_FIELD_ERRORS: [_("A number is out of the range the database can hold.")]},
+            ),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
     if isinstance(exc, DjangoValidationError):
         return Response(
             error_body("invalid", _("Check the values you sent."), _django_errors(exc)),

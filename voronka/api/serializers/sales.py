@@ -120,6 +120,9 @@ class CommunicationOutSerializer(serializers.Serializer):
 class LeadSerializer(ShapedModelSerializer):
     pipeline = serializers.IntegerField(source="stage.pipeline_id", read_only=True)
     communications = CommunicationOutSerializer(many=True, read_only=True)
+    # Empty when unknown, so a plain string rather than a URI.
+    referrer = serializers.CharField(read_only=True)
+    landing_page = serializers.CharField(read_only=True)
 
     class Meta:
         model = Lead

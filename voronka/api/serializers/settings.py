@@ -8,6 +8,10 @@ from voronka.staff.models import Department
 
 
 class UserSerializer(serializers.ModelSerializer):
+    language = serializers.CharField(
+        read_only=True, help_text="The employee's interface language; empty: the default."
+    )
+
     class Meta:
         model = get_user_model()
         fields = (
