@@ -19,3 +19,8 @@ class AutomationConfig(AppConfig):
             from voronka.automation.actions.tasks import register_task_action
 
             register_task_action()
+        from voronka.automation.actions import deals, flow, webhook
+
+        deals.register_deal_actions()
+        webhook.register_webhook_action()
+        flow.register_flow_actions()

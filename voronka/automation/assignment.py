@@ -1,16 +1,21 @@
 """Choosing the responsible for a card: round-robin, least loaded, or the least loaded of a
-department. Inactive and absent employees are passed over, and the choice is explained."""
+department. Inactive and absent employees are passed over, and so are those outside their
+working day or hours right now (in the installation's time zone) unless everybody is or the
+robot says ``any_time``; the choice is explained."""
 
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 
+from voronka.automation.actions.base import action_now
 from voronka.automation.conf import setting
 from voronka.automation.models import Robot
 from voronka.sales.models import Deal, Lead, StageKind
@@ -83,7 +88,32 @@ def loads(users: list) -> dict[int, Decimal]:
     )
     for row in rows:
         result[row["responsible"]] += weight * row["n"]
+    if apps.is_installed("voronka.tasks"):
+        from voronka.tasks.models import OPEN_STATUSES, Task
+
+        rows = (
+            Task.objects.filter(responsible__in=users, status__in=OPEN_STATUSES)
+            .values("responsible")
+            .annotate(n=Count("pk"))
+        )
+        for row in rows:
+            result[row["responsible"]] += weight * row["n"]
     return result
+
+
+def outside_working_hours(user, moment: datetime.datetime) -> str | None:
+    """Why ``user`` is not at work at ``moment`` (their working days and hours, the
+    installation's time zone), or None when they are."""
+    local = timezone.localtime(moment)
+    hours = f"{user.work_day_start:%H:%M}–{user.work_day_end:%H:%M}"
+    if local.isoweekday() not in {int(day) for day in user.work_days or []}:
+        return _("a day off (works %(days)s, %(hours)s)") % {
+            "days": ", ".join(str(WEEKDAYS_ABBR[int(day) - 1]) for day in sorted(user.work_days)),
+            "hours": hours,
+        }
+    if not (user.work_day_start <= local.time() < user.work_day_end):
+        return _("outside working hours %(hours)s") % {"hours": hours}
+    return None
 
 
 def choose_responsible(robot: Robot, card, params: dict[str, Any]) -> Choice:
@@ -107,6 +137,17 @@ def choose_responsible(robot: Robot, card, params: dict[str, Any]) -> Choice:
         report.append(entry)
     if not available:
         return Choice(None, _("Nobody to assign: every candidate is inactive or absent."), report)
+    everybody_off = False
+    if not params.get("any_time"):
+        now = action_now()
+        off = {user.pk: why for user in available if (why := outside_working_hours(user, now))}
+        at_work = [user for user in available if user.pk not in off]
+        everybody_off = bool(off) and not at_work
+        for entry in report:
+            if entry["id"] in off:
+                entry["skipped" if at_work else "off_hours"] = off[entry["id"]]
+        if at_work:
+            available = at_work
     if strategy == ROUND_ROBIN:
         # NO KEY UPDATE: enough to change the robot's state, and it does not block the stage
         # moves that create runs of this robot (their foreign-key checks).
@@ -132,4 +173,6 @@ def choose_responsible(robot: Robot, card, params: dict[str, Any]) -> Choice:
     skipped = [f"{entry['name']} ({entry['skipped']})" for entry in report if "skipped" in entry]
     if skipped:
         why = f"{why} " + _("Passed over: %(names)s.") % {"names": ", ".join(skipped)}
+    if everybody_off:
+        why = f"{why} " + _("Nobody is at work now; assigned all the same.")
     return Choice(user, why, report)

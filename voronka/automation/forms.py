@@ -60,7 +60,9 @@ def _stage_choices(pipeline: Pipeline) -> list:
     return [("", "—"), *groups.values()]
 
 
-def _param_field(name: str, spec: dict[str, Any], pipeline: Pipeline) -> forms.Field | None:
+def _param_field(
+    name: str, spec: dict[str, Any], pipeline: Pipeline, fields: list | None = None
+) -> forms.Field | None:
     """A form field for one parameter of an action's schema; None for ``field_values``, which
     the dialog shows as rows."""
     kind = spec["type"]
@@ -115,6 +117,29 @@ def _param_field(name: str, spec: dict[str, Any], pipeline: Pipeline) -> forms.F
                 **common,
             )
         return forms.IntegerField(**common)
+    if kind in ("field", "fields"):
+        specs = fields if fields is not None else card_fields(pipeline)
+        choices = [(item.code, capfirst(item.label)) for item in specs]
+        if kind == "field":
+            return forms.ChoiceField(choices=[("", "—"), *choices], **common)
+        return forms.MultipleChoiceField(
+            choices=choices, widget=forms.SelectMultiple(attrs={"size": 6}), **common
+        )
+    if kind in ("pipeline", "pipelines"):
+        pipelines = lambda: [  # noqa: E731 - read when the form is shown, not at import
+            (p.pk, p.name)
+            for p in Pipeline.objects.filter(entity=PipelineEntity.DEAL).order_by("sort", "pk")
+        ]
+        if kind == "pipeline":
+            return forms.TypedChoiceField(
+                choices=lambda: [("", "—"), *pipelines()], coerce=int, empty_value=None, **common
+            )
+        return forms.TypedMultipleChoiceField(
+            choices=pipelines,
+            coerce=int,
+            widget=forms.SelectMultiple(attrs={"size": 4}),
+            **common,
+        )
     if kind == "field_values":
         return None
     return forms.CharField(**common)
@@ -173,7 +198,7 @@ class RobotForm(forms.Form):
         self.has_value_rows = False
         params = robot.params if robot and robot.action == self.action_obj.code else {}
         for name, spec in self.action_obj.params_schema.items():
-            field = _param_field(name, spec, pipeline)
+            field = _param_field(name, spec, pipeline, self.card_fields)
             if field is None:
                 self.has_value_rows = True
                 self.value_param = name

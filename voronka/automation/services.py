@@ -24,7 +24,14 @@ from voronka.access.models import Action as Right
 from voronka.access.models import Entity
 from voronka.access.predicates import require
 from voronka.automation import conditions, timing
-from voronka.automation.actions import ActionSkipped, get_action, validate_params
+from voronka.automation.actions import (
+    ActionFailed,
+    ActionSkipped,
+    ActionWaiting,
+    get_action,
+    validate_params,
+)
+from voronka.automation.actions.base import reset_action_now, set_action_now
 from voronka.automation.conf import setting
 from voronka.automation.fields import cached_definitions, definitions_of, entity_of_model
 from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunStatus
@@ -185,8 +192,13 @@ def runs_create(
     card_id: int,
     stage_id: int,
     robots: list[Robot] | None = None,
+    depth: int | None = None,
 ) -> list[RobotRun]:
-    """The runs of the active robots of ``stage_id`` for a card that has just entered it."""
+    """The runs of the active robots of ``stage_id`` for a card that has just entered it.
+
+    A robot whose action holds the robots after it (a "wait") is the last one planned: the
+    robots of the stage with a greater sort get their runs when its run has finished
+    (``_release_followers``), and their timing counts from then."""
     if robots is None:
         robots = list(Robot.objects.filter(stage_id=stage_id, is_active=True))
     robots = sorted(
@@ -195,14 +207,16 @@ def runs_create(
     )
     if not robots:
         return []
+    robots, held = _split_held(robots)
     now = timezone.now()
     card = None
     definitions = None
     if any((robot.timing or {}).get("type") == "at_field" for robot in robots):
         card = model.all_objects.get(pk=card_id)
         definitions = definitions_for(entity_of_model(model))
-    parent = _current_run.get()
-    depth = parent.depth + 1 if parent is not None else 0
+    if depth is None:
+        parent = _current_run.get()
+        depth = parent.depth + 1 if parent is not None else 0
     card_type = ContentType.objects.get_for_model(model)
     runs = []
     for robot in robots:
@@ -217,6 +231,8 @@ def runs_create(
             created_at=now,
             trace={"timing": note},
         )
+        if held and _holds(robot):
+            run.trace["holds"] = [other.pk for other in held]
         if depth > setting("AUTOMATION_MAX_CHAIN_DEPTH"):
             reason = _("Stopped: %(n)s robots in a row moved this card; is there a loop?") % {
                 "n": depth
@@ -230,6 +246,44 @@ def runs_create(
     if any(run.status == RunStatus.PLANNED and run.due_at <= now for run in runs):
         _kick_workers()
     return runs
+
+
+def _holds(robot: Robot) -> bool:
+    action = get_action(robot.action)
+    return bool(action is not None and action.holds_following)
+
+
+def _split_held(robots: list[Robot]) -> tuple[list[Robot], list[Robot]]:
+    """Robots (in order) to plan now, and those a holding robot among them keeps back: every
+    robot with a greater sort than the first holding one."""
+    for robot in robots:
+        if _holds(robot):
+            return (
+                [other for other in robots if other.sort <= robot.sort],
+                [other for other in robots if other.sort > robot.sort],
+            )
+    return robots, []
+
+
+def _release_followers(run: RobotRun, card) -> list[RobotRun]:
+    """A holding robot's run has finished with the card still in its stage: plan the robots
+    after it, as if the card had entered the stage now."""
+    if card is None or getattr(card, "is_deleted", False) or card.stage_id != run.stage_id:
+        return []
+    if not _holds(run.robot):
+        return []
+    followers = list(
+        Robot.objects.filter(stage_id=run.stage_id, is_active=True, sort__gt=run.robot.sort)
+    )
+    if not followers:
+        return []
+    return runs_create(
+        model=type(card),
+        card_id=card.pk,
+        stage_id=run.stage_id,
+        robots=followers,
+        depth=run.depth,
+    )
 
 
 def runs_follow_move(
@@ -414,7 +468,8 @@ def _execute_locked(run: RobotRun, card, *, now) -> Result:
     definitions = definitions_of(card)
     held, condition_trace = conditions.evaluate(card, robot.condition, definitions)
     trace["condition"] = condition_trace
-    if not held:
+    # A waiting action reads the condition as what it waits for, not as a reason to skip.
+    if not held and not action.waits_for_condition:
         return _finish(
             run,
             card,
@@ -424,11 +479,20 @@ def _execute_locked(run: RobotRun, card, *, now) -> Result:
             now,
         )
     token = _current_run.set(run)
+    clock = set_action_now(now)
+    waiting: ActionWaiting | None = None
     try:
         with transaction.atomic():
-            outcome = action.perform(run, card, robot.params or {})
+            try:
+                outcome = action.perform(run, card, robot.params or {})
+            except ActionWaiting as signal:
+                # Not an error: the effects of this round stay, the run waits for the next.
+                waiting = signal
     except ActionSkipped as skipped:
         return _finish(run, card, RunStatus.SKIPPED, str(skipped), trace, now)
+    except ActionFailed as failed:
+        trace["error"] = [str(failed)]
+        return _finish(run, card, RunStatus.FAILED, str(failed), trace, now)
     except ValidationError as error:
         # The card or the parameters refuse the action (a required field is empty…): trying
         # again would fail the same way.
@@ -442,9 +506,70 @@ def _execute_locked(run: RobotRun, card, *, now) -> Result:
             now,
         )
     finally:
+        reset_action_now(clock)
         _current_run.reset(token)
+    if waiting is not None:
+        return _wait(run, card, waiting, trace, now)
     trace["action"] = outcome.details
     return _finish(run, card, RunStatus.DONE, outcome.text, trace, now)
+
+
+# A waiting run is due again at least this long after it waited: an action answering "wait
+# until now" must not spin a worker.
+MIN_WAIT = datetime.timedelta(seconds=60)
+# The trace keeps the latest rounds of a waiting run, not all of them.
+WAITS_KEPT = 10
+
+
+def _wait(run: RobotRun, card, waiting: ActionWaiting, trace: dict, now) -> Result:
+    """Put the run back to planned, due at ``waiting.until``: same id, attempts start over,
+    one more iteration. The card's feed hears of the first wait only; the panel of planned
+    runs shows the reason of the latest."""
+    rounds = int(trace.get("iteration", 0)) + 1
+    until = max(waiting.until, now + MIN_WAIT)
+    reason = str(waiting.reason)
+    outcome = _("Waiting: %(reason)s") % {"reason": reason}
+    trace["iteration"] = rounds
+    trace.setdefault("waiting_since", now.isoformat())
+    trace["timing"] = outcome
+    trace["waits"] = [
+        *trace.get("waits", []),
+        {"at": now.isoformat(), "until": until.isoformat(), "reason": reason},
+    ][-WAITS_KEPT:]
+    trace.pop("errors", None)
+    run.status = RunStatus.PLANNED
+    run.due_at = until
+    run.attempts = 0
+    run.outcome = outcome
+    run.trace = trace
+    run.lease_owner = ""
+    run.lease_until = None
+    run.save(
+        update_fields=[
+            "status",
+            "due_at",
+            "attempts",
+            "outcome",
+            "trace",
+            "lease_owner",
+            "lease_until",
+        ]
+    )
+    if rounds == 1:
+        entry_add(
+            actor=None,
+            card=card,
+            kind=EntryKind.ROBOT,
+            text=f"{run.robot.name}: {outcome}",
+            payload={
+                "robot_run_id": run.pk,
+                "robot_id": run.robot_id,
+                "robot": run.robot.name,
+                "status": RunStatus.PLANNED,
+                "why": "",
+            },
+        )
+    return Result(run.pk, RunStatus.PLANNED, outcome)
 
 
 def _finish(run: RobotRun, card, status: str, outcome: str, trace: dict, now) -> Result:
@@ -471,6 +596,8 @@ def _finish(run: RobotRun, card, status: str, outcome: str, trace: dict, now) ->
                 "why": (trace.get("condition") or {}).get("text", ""),
             },
         )
+    if status in (RunStatus.DONE, RunStatus.SKIPPED):
+        _release_followers(run, card)
     return Result(run.pk, status, outcome)
 
 

@@ -8,22 +8,28 @@ action of the tasks app is meant to arrive that way.
 
 from voronka.automation.actions.base import (
     Action,
+    ActionFailed,
     ActionSkipped,
+    ActionWaiting,
     Outcome,
     all_actions,
     effect_once,
     get_action,
+    iteration,
     register,
     validate_params,
 )
 
 __all__ = [
     "Action",
+    "ActionFailed",
     "ActionSkipped",
+    "ActionWaiting",
     "Outcome",
     "all_actions",
     "effect_once",
     "get_action",
+    "iteration",
     "register",
     "validate_params",
 ]

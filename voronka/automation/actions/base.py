@@ -1,10 +1,13 @@
 """The action registry, parameter schemas and the run-keyed effect guard."""
 
+import contextvars
+import datetime
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from voronka.automation.models import Robot, RobotRun, RunEffect
@@ -24,12 +27,59 @@ class ActionSkipped(Exception):
     with this reason rather than failed."""
 
 
+class ActionFailed(Exception):
+    """The action cannot succeed by trying again (the receiving server refused the request):
+    the run fails at once with this reason, without the runner's retries."""
+
+
+class ActionWaiting(Exception):
+    """The action is not finished: run it again at ``until``. The run goes back to planned
+    with the same id (its attempts start over) and ``iteration(run)`` grows by one, so effects
+    of each round are keyed ``<key>:<iteration>``. Effects made before raising are kept."""
+
+    def __init__(self, until, reason: str) -> None:
+        super().__init__(reason)
+        self.until = until
+        self.reason = reason
+
+
+# The moment the runner executes the run at: actions that compare times (a waiting timeout)
+# read it here rather than the wall clock, so the runner's ``now`` holds for them too.
+_action_now: contextvars.ContextVar[datetime.datetime | None] = contextvars.ContextVar(
+    "automation_action_now", default=None
+)
+
+
+def action_now() -> datetime.datetime:
+    return _action_now.get() or timezone.now()
+
+
+def set_action_now(moment: datetime.datetime) -> contextvars.Token:
+    return _action_now.set(moment)
+
+
+def reset_action_now(token: contextvars.Token) -> None:
+    _action_now.reset(token)
+
+
+def iteration(run: RobotRun) -> int:
+    """How many times the run has already waited: 0 on its first execution."""
+    return int((run.trace or {}).get("iteration", 0))
+
+
 class Action:
     code: ClassVar[str]
     label: ClassVar[Any]
     # Each parameter: {"type": text|template|integer|boolean|choice|stage|employees|
-    # department|field_values, "label": ..., "required": bool, "choices": [...]}.
+    # department|field_values|field|fields|pipeline|pipelines, "label": ..., "required": bool,
+    # "choices": [...]}. ``field``/``fields`` are card field codes,
+    # ``pipeline``/``pipelines`` deal pipeline ids.
     params_schema: ClassVar[dict[str, dict[str, Any]]] = {}
+    # A robot whose action holds the robots after it: those of its stage with a greater sort
+    # are planned only when its run has finished (a "wait" robot).
+    holds_following: ClassVar[bool] = False
+    # The robot's own condition is what the action waits for, not a reason to skip the run.
+    waits_for_condition: ClassVar[bool] = False
 
     def validate(self, robot: Robot, params: dict[str, Any]) -> None:
         """Checks beyond the schema (a stage of the robot's pipeline…); raise ValidationError."""
@@ -63,7 +113,7 @@ def _check_type(kind: str, value: Any, spec: dict[str, Any]) -> str | None:
                 compile_template(value)
             except ValidationError as error:
                 return " ".join(error.messages)
-    elif kind in ("integer", "stage", "department"):
+    elif kind in ("integer", "stage", "department", "pipeline"):
         if isinstance(value, bool) or not isinstance(value, int):
             return _("choose a value.")
     elif kind == "boolean":
@@ -72,11 +122,17 @@ def _check_type(kind: str, value: Any, spec: dict[str, Any]) -> str | None:
     elif kind == "choice":
         if value not in [choice for choice, _label in spec.get("choices", ())]:
             return _("choose one of the options.")
-    elif kind == "employees":
+    elif kind in ("employees", "pipelines"):
         if not isinstance(value, list) or not all(
             isinstance(item, int) and not isinstance(item, bool) for item in value
         ):
-            return _("choose employees.")
+            return _("choose employees.") if kind == "employees" else _("choose pipelines.")
+    elif kind == "field":
+        if not isinstance(value, str):
+            return _("choose a field.")
+    elif kind == "fields":
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            return _("choose fields.")
     elif kind == "field_values" and not isinstance(value, list):
         return _("give a list of fields and values.")
     return None

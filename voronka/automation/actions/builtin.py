@@ -283,6 +283,10 @@ class AssignResponsible(Action):
         },
         "users": {"type": "employees", "label": _lazy("Employees")},
         "department": {"type": "department", "label": _lazy("Department")},
+        "any_time": {
+            "type": "boolean",
+            "label": _lazy("Also those outside their working hours"),
+        },
     }
 
     def validate(self, robot, params):
