@@ -12,6 +12,10 @@ class AutomationConfig(AppConfig):
         from voronka.automation.actions import builtin  # noqa: F401 - registers the actions
 
         handlers.connect()
+        from voronka.automation.triggers import handlers as trigger_handlers
+        from voronka.automation.triggers import tasks  # noqa: F401 - the periodic date check
+
+        trigger_handlers.connect()
         from voronka.timeline.registry import register_entry_template
 
         register_entry_template("robot", "automation/_timeline_entry.html")

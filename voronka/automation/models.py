@@ -214,3 +214,27 @@ class MonitoringHit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.rule_id} → {self.card_type_id}:{self.card_id} {self.key}"
+
+
+class TriggerHit(models.Model):
+    """That a periodic trigger (a date reached) has acted on a card for ``key`` (the date it
+    waited for), so a check that runs every minute moves a card once per date value. A change
+    of the card's date field clears the row: the new date may fire again."""
+
+    trigger = models.ForeignKey(Trigger, on_delete=models.CASCADE, related_name="hits")
+    card_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    card_id = models.PositiveBigIntegerField()
+    key = models.CharField(_("key"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("trigger hit")
+        verbose_name_plural = _("trigger hits")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trigger", "card_type", "card_id"], name="triggerhit_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trigger_id} → {self.card_type_id}:{self.card_id} {self.key}"

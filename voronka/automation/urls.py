@@ -39,4 +39,29 @@ urlpatterns = [
         views.RobotRunsView.as_view(),
         name="robot_runs",
     ),
+    path(
+        "settings/automation/stages/<int:pk>/triggers/new/",
+        views.TriggerCreateView.as_view(),
+        name="trigger_create",
+    ),
+    path(
+        "settings/automation/triggers/<int:pk>/",
+        views.TriggerUpdateView.as_view(),
+        name="trigger_update",
+    ),
+    path(
+        "settings/automation/triggers/<int:pk>/toggle/",
+        views.TriggerToggleView.as_view(),
+        name="trigger_toggle",
+    ),
+    path(
+        "settings/automation/triggers/<int:pk>/delete/",
+        views.TriggerDeleteView.as_view(),
+        name="trigger_delete",
+    ),
+    path(
+        "automation/hooks/<int:pk>/<str:secret>/",
+        views.TriggerHookView.as_view(),
+        name="trigger_hook",
+    ),
 ]

@@ -5,13 +5,19 @@ Opening needs the right to read the settings; every change needs the right to ch
 (adding: add, deleting: delete) — the views check it for the answer and the services again.
 """
 
+import json
+
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
 from django.db.models import Max
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 
 from voronka.automation import selectors
 from voronka.automation.actions import get_action
@@ -20,6 +26,18 @@ from voronka.automation.forms import RobotForm
 from voronka.automation.models import Robot
 from voronka.automation.services import robot_create, robot_delete, robot_reorder, robot_update
 from voronka.automation.timing import duration
+from voronka.automation.triggers import selectors as trigger_selectors
+from voronka.automation.triggers.base import get_kind
+from voronka.automation.triggers.forms import TriggerForm
+from voronka.automation.triggers.kinds import INBOUND_WEBHOOK
+from voronka.automation.triggers.services import (
+    trigger_create,
+    trigger_delete,
+    trigger_toggle,
+    trigger_update,
+    webhook_fire,
+    webhook_trigger,
+)
 from voronka.core.permissions import RightRequiredMixin
 from voronka.customization.views import (
     SettingsPageView,
@@ -113,6 +131,19 @@ class EditorView(SettingsPageView):
                 robot.action_label = action.label if action else robot.action
                 robot.timing_text = timing_summary(robot.timing, labels)
                 robot.condition_text = condition_summary(robot.condition, labels)
+        by_stage: dict[int, list] = {}
+        for trigger in trigger_selectors.triggers_of_pipeline(pipeline=pipeline):
+            kind = get_kind(trigger.kind)
+            trigger.when = kind.when if kind else trigger.kind
+            trigger.summary = kind.summary(trigger, labels) if kind else ""
+            trigger.condition_text = condition_summary(trigger.condition, labels)
+            if trigger.kind == INBOUND_WEBHOOK:
+                trigger.hook_url = self.request.build_absolute_uri(
+                    reverse("automation:trigger_hook", args=[trigger.pk, trigger.secret])
+                )
+            by_stage.setdefault(trigger.stage_id, []).append(trigger)
+        for column in columns:
+            column.triggers = by_stage.get(column.stage.pk, [])
         context.update(
             pipelines=pipelines,
             pipeline=pipeline,
@@ -298,3 +329,157 @@ class RobotRunsView(SettingsPageView):
             else "sales:deal_detail",
         )
         return context
+
+
+# ---- Triggers --------------------------------------------------------------------------------
+
+
+class _TriggerFormView(_RobotFormView):
+    template_name = "automation/editor/_trigger_dialog.html"
+
+    def render_form(self, form: TriggerForm, status: int = 200):
+        context = {
+            "form": form,
+            "title": self.title(),
+            "action": self.request.path,
+            "hook_url": self.hook_url(),
+        }
+        return render(self.request, self.template_name, context, status=status)
+
+    def hook_url(self) -> str:
+        return ""
+
+
+class TriggerCreateView(_TriggerFormView):
+    """A new trigger moving cards into a stage; ``?kind=`` switches the event's parameters."""
+
+    permission_action = "add"
+
+    def load(self):
+        self.stage = get_or_404(Stage.objects.select_related("pipeline"), self.kwargs["pk"])
+
+    def get_form(self, data=None):
+        return TriggerForm(
+            pipeline=self.stage.pipeline,
+            stage=self.stage,
+            kind_code=self.request.GET.get("kind"),
+            data=data,
+        )
+
+    def title(self):
+        return _("New trigger into “%(stage)s”") % {"stage": self.stage.name}
+
+    def success_message(self):
+        return _("The trigger is added.")
+
+    def save(self, form):
+        return trigger_create(actor=self.request.user, data=form.trigger_data())
+
+
+class TriggerUpdateView(_TriggerFormView):
+    permission_action = "update"
+
+    def load(self):
+        self.trigger = trigger_selectors.trigger_for_editor(pk=self.kwargs["pk"])
+
+    def get_form(self, data=None):
+        return TriggerForm(
+            pipeline=self.trigger.pipeline,
+            trigger=self.trigger,
+            kind_code=self.request.GET.get("kind"),
+            data=data,
+        )
+
+    def hook_url(self) -> str:
+        if self.trigger.kind != INBOUND_WEBHOOK:
+            return ""
+        return self.request.build_absolute_uri(
+            reverse("automation:trigger_hook", args=[self.trigger.pk, self.trigger.secret])
+        )
+
+    def title(self):
+        return _("Trigger “%(name)s”") % {"name": self.trigger.name}
+
+    def success_message(self):
+        return _("The trigger is saved.")
+
+    def save(self, form):
+        return trigger_update(
+            actor=self.request.user, trigger=self.trigger, data=form.trigger_data()
+        )
+
+
+class TriggerToggleView(RightRequiredMixin, View):
+    permission_action = "update"
+
+    def post(self, request, pk):
+        trigger = trigger_toggle(
+            actor=request.user, trigger=trigger_selectors.trigger_for_editor(pk=pk)
+        )
+        message = _("The trigger is on.") if trigger.is_active else _("The trigger is off.")
+        return saved_response(message, close=False)
+
+
+class TriggerDeleteView(RightRequiredMixin, View):
+    permission_action = "delete"
+
+    def post(self, request, pk):
+        trigger = trigger_selectors.trigger_for_editor(pk=pk)
+        trigger_delete(actor=request.user, trigger=trigger)
+        return saved_response(
+            _("The trigger “%(name)s” is deleted.") % {"name": trigger.name}, close=False
+        )
+
+
+# ---- The inbound webhook ---------------------------------------------------------------------
+
+MAX_ID = 2**63 - 1
+
+
+def _answer(moved: bool, reason: str, status: int = 200) -> JsonResponse:
+    return JsonResponse({"moved": moved, "reason": reason}, status=status)
+
+
+def _card_id(request) -> int | None:
+    """``card_id`` (or ``id``) from a JSON or form body; None when missing or not an id."""
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"null")
+        except (ValueError, UnicodeDecodeError):
+            return None
+    else:
+        body = request.POST
+    if not isinstance(body, dict) and not hasattr(body, "getlist"):
+        return None
+    value = body.get("card_id", body.get("id"))
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdecimal() or len(value) > 19:
+            return None
+        value = int(value)
+    if not isinstance(value, int) or not 0 < value <= MAX_ID:
+        return None
+    return value
+
+
+@method_decorator([csrf_exempt, login_not_required], name="dispatch")
+class TriggerHookView(View):
+    """Another system moves a card: ``POST`` with ``card_id`` (or ``id``) in a JSON or form
+    body. Answers ``{"moved": …, "reason": …}``: 404 for a wrong address or a card the trigger's
+    pipeline does not hold, 400 for a body without a card id."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk, secret):
+        trigger = webhook_trigger(pk=pk, secret=secret)
+        if trigger is None:
+            return _answer(False, _("No such trigger."), 404)
+        card_id = _card_id(request)
+        if card_id is None:
+            return _answer(False, _("Send the card's id as “card_id” or “id”."), 400)
+        outcome = webhook_fire(trigger=trigger, card_id=card_id)
+        if outcome is None:
+            return _answer(False, _("No such card in the trigger's pipeline."), 404)
+        return _answer(*outcome)

@@ -16,6 +16,8 @@ from voronka.access.models import Action
 from voronka.access.predicates import entity_of, require
 from voronka.core.changes import FieldChange
 from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.events import publish
+from voronka.timeline import events
 from voronka.timeline.models import Activity, ActivityKind, EntryKind, TimelineEntry
 
 CardModel = TypeVar("CardModel", bound=models.Model)
@@ -134,7 +136,19 @@ def activity_create(
             "responsible_id": responsible.pk,
         },
     )
+    publish(_activity_event(events.ActivityCreated, actor, activity))
     return activity
+
+
+def _activity_event(event_type, actor, activity: Activity):
+    model = ContentType.objects.get_for_id(activity.card_type_id).model_class()
+    return event_type(
+        actor_id=getattr(actor, "pk", None),
+        activity_id=activity.pk,
+        activity_kind=activity.kind,
+        card_type=model._meta.model_name if model is not None else "",
+        card_id=activity.card_id,
+    )
 
 
 @transaction.atomic
@@ -161,6 +175,7 @@ def activity_complete(*, actor, activity: Activity, result: str = "") -> Activit
         text=activity.subject,
         payload={"activity_id": activity.pk, "result": result},
     )
+    publish(_activity_event(events.ActivityCompleted, actor, activity))
     return activity
 
 
