@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from voronka.integrations.delivery import validate_target_url
 from voronka.integrations.events import event_type_choices
 
 
@@ -17,6 +18,11 @@ class WebhookForm(forms.Form):
         choices=event_type_choices,
         widget=forms.CheckboxSelectMultiple,
     )
+
+    def clean_target_url(self):
+        url = self.cleaned_data["target_url"].strip()
+        validate_target_url(url)
+        return url
 
 
 class DeliveryFilterForm(forms.Form):
