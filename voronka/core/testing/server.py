@@ -15,7 +15,9 @@ Usage in a test module::
         assert httpx.get(server.url + "/health/").status_code == 200
 
 Tests talking to the server need ``transactional_db``: the server is another process and only
-sees committed rows. Settings changed with pytest's ``settings`` fixture do not reach it; pass
+sees committed rows. As the tests flush the database between tests, the server forgets its
+cached content types at every request (a middleware added to its settings).
+Settings changed with pytest's ``settings`` fixture do not reach it; pass
 them as ``settings_overrides`` (written into a settings module that star-imports
 ``config.settings``) or as environment variables through ``env``.
 """
@@ -37,6 +39,21 @@ import httpx
 import pytest
 
 BASE_DIR = Path(__file__).resolve().parents[3]
+FRESH_CACHES = "voronka.core.testing.server.FreshCachesMiddleware"
+
+
+class FreshCachesMiddleware:
+    """In the test server only: forget the content type ids cached by an earlier request,
+    since the tests flush the database between tests and the ids change."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.contrib.contenttypes.models import ContentType
+
+        ContentType.objects.clear_cache()
+        return self.get_response(request)
 
 
 def free_port() -> int:
@@ -96,12 +113,13 @@ class ServerProcess:
         environment["PYTHONPATH"] = os.pathsep.join(
             filter(None, [self._tmpdir, str(BASE_DIR), environment.get("PYTHONPATH")])
         )
-        environment["DJANGO_SETTINGS_MODULE"] = "config.settings"
-        if self.settings_overrides:
-            lines = ["from config.settings import *  # noqa: F403"]
-            lines += [f"{name} = {value!r}" for name, value in self.settings_overrides.items()]
-            (Path(self._tmpdir) / "server_test_settings.py").write_text("\n".join(lines) + "\n")
-            environment["DJANGO_SETTINGS_MODULE"] = "server_test_settings"
+        lines = [
+            "from config.settings import *  # noqa: F403",
+            f"MIDDLEWARE = [{FRESH_CACHES!r}, *MIDDLEWARE]  # noqa: F405",
+        ]
+        lines += [f"{name} = {value!r}" for name, value in self.settings_overrides.items()]
+        (Path(self._tmpdir) / "server_test_settings.py").write_text("\n".join(lines) + "\n")
+        environment["DJANGO_SETTINGS_MODULE"] = "server_test_settings"
         # Test-only environment of pytest-xdist/pytest-django must not leak into the server.
         for name in ("PYTEST_XDIST_WORKER", "PYTEST_CURRENT_TEST"):
             environment.pop(name, None)
