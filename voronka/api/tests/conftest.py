@@ -36,3 +36,28 @@ def head_api(head) -> APIClient:
 @pytest.fixture
 def admin_api(admin_user) -> APIClient:
     return client_for(admin_user)
+
+
+@pytest.fixture
+def lead_pipeline(db):
+    from voronka.sales.models import PipelineEntity
+    from voronka.sales.tests.factories import PipelineFactory
+
+    return PipelineFactory.with_stages(entity=PipelineEntity.LEAD, is_default=True)
+
+
+@pytest.fixture
+def deal_pipeline(db):
+    from voronka.sales.tests.factories import PipelineFactory
+
+    return PipelineFactory.with_stages(is_default=True)
+
+
+def stage(pipeline, code: str):
+    return pipeline.stages.get(code=code)
+
+
+def errors_of(response) -> dict:
+    body = response.json()
+    assert set(body) >= {"code", "detail"}, body
+    return body.get("errors", {})

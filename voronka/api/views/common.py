@@ -31,7 +31,7 @@ class ServiceWriteMixin:
     read again through the scoped queryset."""
 
     input_serializer_class = None
-    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     def reread(self, instance):
         return self.get_queryset().filter(pk=instance.pk).first() or instance
