@@ -328,7 +328,9 @@ def test_a_refused_move_is_recorded_and_the_change_still_commits(
     assert "Refused" in entry.text and entry.payload["error"]
 
 
-def test_triggers_moving_a_card_back_and_forth_do_not_loop(make_deal, first_stage, second_stage, manager):
+def test_triggers_moving_a_card_back_and_forth_do_not_loop(
+    make_deal, first_stage, second_stage, manager
+):
     """A stage move changes no watched field, so two triggers pointing at each other stop."""
     for stage in (first_stage, second_stage):
         make_trigger(

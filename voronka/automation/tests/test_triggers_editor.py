@@ -243,3 +243,21 @@ def test_toggle_and_delete(admin_client, second_stage):
         == 204
     )
     assert not Trigger.objects.exists()
+
+
+def test_the_dialog_shows_the_condition_rows_as_saved(admin_client, second_stage):
+    trigger = make_trigger(
+        second_stage,
+        "field_changed",
+        params={"fields": ["amount"]},
+        condition={"join": "or", "rules": [{"field": "amount", "op": "gte", "value": "10"}]},
+    )
+
+    html = admin_client.get(
+        reverse("automation:trigger_update", args=[trigger.pk]), headers=HTMX
+    ).content.decode()
+
+    assert '<option value="gte" selected>' in html
+    assert '<option value="amount" selected>' in html
+    # Fields that no edit changes are not offered to watch.
+    assert '<option value="stage_changed_at"' not in html.split('name="c_field"')[0]

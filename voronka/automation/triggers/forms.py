@@ -16,6 +16,19 @@ from voronka.automation.triggers.base import kinds_for
 from voronka.customization.models import Source
 from voronka.sales.models import Pipeline, Stage
 
+# Fields no edit changes (the stage moves, the service keeps the times): no use watching them.
+NOT_EDITED = {
+    "created_at",
+    "updated_at",
+    "deleted_at",
+    "stage",
+    "stage_changed_at",
+    "closed_at",
+    "created_by",
+    "pipeline",
+    "converted_at",
+}
+
 
 def _source_choices() -> list[tuple[int, str]]:
     return [(source.pk, source.name) for source in Source.objects.filter(is_active=True)]
@@ -37,7 +50,7 @@ class TriggerForm(forms.Form):
     _condition_rows = RobotForm._condition_rows
     _condition = RobotForm._condition
     field_choices = RobotForm.field_choices
-    operator_choices = RobotForm.operator_choices
+    operator_choices = staticmethod(RobotForm.operator_choices)
     add_service_errors = RobotForm.add_service_errors
 
     def __init__(
@@ -85,7 +98,9 @@ class TriggerForm(forms.Form):
         kind = spec["type"]
         if kind == "fields":
             return forms.MultipleChoiceField(
-                choices=self.field_choices(),
+                choices=[
+                    (code, label) for code, label in self.field_choices() if code not in NOT_EDITED
+                ],
                 widget=forms.SelectMultiple(attrs={"size": 6}),
                 **common,
             )

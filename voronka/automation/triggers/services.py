@@ -311,7 +311,7 @@ def _fire_one(kind_obj, trigger: Trigger, card: models.Model, context) -> Consid
             else:
                 deal_move_to_stage(actor=None, deal=card, stage=target, loss_reason=loss_reason)
     except ValidationError as error:
-        reason = _("Refused: %(why)s") % {"why": "; ".join(_flatten(error))}
+        reason = _("Refused: %(why)s") % {"why": " ".join(error.messages)}
         _entry(card, trigger, REFUSED, reason, {**payload, "error": _flatten(error)})
         return Considered(trigger, REFUSED, reason)
     finally:
