@@ -107,7 +107,7 @@ def outside_working_hours(user, moment: datetime.datetime) -> str | None:
     local = timezone.localtime(moment)
     hours = f"{user.work_day_start:%H:%M}–{user.work_day_end:%H:%M}"
     if local.isoweekday() not in {int(day) for day in user.work_days or []}:
-        return _("a day off (works %(days)s, %(hours)s)") % {
+        return _("a day off: works %(days)s, %(hours)s") % {
             "days": ", ".join(str(WEEKDAYS_ABBR[int(day) - 1]) for day in sorted(user.work_days)),
             "hours": hours,
         }
