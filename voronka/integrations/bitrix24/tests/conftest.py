@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 
 from voronka.access.models import TokenKind
@@ -25,3 +27,14 @@ def sources(db):
         Source.objects.create(code="web", name="Website", sort=10),
         Source.objects.create(code="call", name="Call", sort=20),
     ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_event_loop():
+    """bitrix24-rest closes the event loop it ran on; fast_bitrix24 reuses the current one.
+    Each test starts with an open loop of its own."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
+    asyncio.set_event_loop(None)
