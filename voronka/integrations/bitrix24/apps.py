@@ -8,6 +8,7 @@ class Bitrix24Config(AppConfig):
     verbose_name = _("Bitrix24-compatible API")
 
     def ready(self) -> None:
-        from voronka.integrations.bitrix24 import delivery
+        # The method table fills as the handlers are imported.
+        from voronka.integrations.bitrix24 import batch, delivery, methods  # noqa: F401
 
         delivery.connect()
