@@ -6,8 +6,13 @@
   Reference: the same move between two stages without robots.
 * drain: N due runs (comment robots with a condition and a template) executed by
   ``run_due_runs`` — what ``manage.py run_automation --once`` and the Celery task do — one
-  transaction per run. Runs per second. Reference: per run, a raw transaction that marks the
-  run done and writes its comment and robot entries.
+  transaction per run, in this process. Runs per second. Reference: per run, a raw
+  transaction that marks the run done and writes its comment and robot entries.
+* drain with 2 workers: the same N runs drained by two worker processes at once
+  (``benchmarks/drain.py``): they claim batches under leases and skip each other's rows
+  (PostgreSQL), or take turns at the one writer (SQLite). Every run must have executed exactly
+  once. The smoke test's data is invisible to other processes, so there the two workers take
+  turns in this process.
 """
 
 import time
@@ -17,6 +22,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from benchmarks.drain import check_once, drain_with_workers, due_runs, runs_between
 from benchmarks.measure import Timing, result, time_operation
 from benchmarks.scenarios.base import number
 from benchmarks.sql import table
@@ -29,7 +35,8 @@ from voronka.timeline.models import EntryKind, TimelineEntry
 SCENARIO = "6 robots"
 PIPELINE = "Benchmark: robots"
 ROBOTS = 10
-DRAIN = {"full": 10_000, "quick": 2_000}
+DRAIN = {"full": 100_000, "quick": 5_000}
+WORKERS = 2
 
 
 def _pipeline() -> tuple[Pipeline, list[Stage]]:
@@ -94,77 +101,125 @@ def run(context) -> list:
             note="reference: the same move between stages without robots",
         )
     )
-    rows.append(_drain_row(context, pipeline, stages[0]))
+    single, reference, queries, rate = _drain_row(context, pipeline, stages[0])
+    rows.append(single)
+    rows.append(_workers_row(context, pipeline, stages[0], reference, queries, rate))
     RobotRun.objects.filter(robot__pipeline=pipeline).delete()
     return rows
 
 
-def _due_runs(user, pipeline, stage, count: int) -> list[int]:
-    Robot.objects.filter(pipeline=pipeline).update(timing={})
-    robots = list(Robot.objects.filter(stage=stage).order_by("sort"))
-    deals = Deal.objects.bulk_create(
-        [
-            Deal(title=f"Drain {n}", pipeline=pipeline, stage=stage, responsible=user, amount=n)
-            for n in range(max(count // len(robots), 1))
-        ],
-        batch_size=500,
-    )
-    card_type = ContentType.objects.get_for_model(Deal)
-    now = timezone.now()
-    runs = RobotRun.objects.bulk_create(
-        [
-            RobotRun(
-                robot=robot,
-                card_type=card_type,
-                card_id=deal.pk,
-                stage=stage,
-                due_at=now,
-                created_at=now,
-            )
-            for deal in deals
-            for robot in robots
-        ],
-        batch_size=1000,
-    )
-    return [run_.pk for run_ in runs]
+def drain_pipeline(user=None):
+    """The employee, pipeline and robot stage of the drain, on any database."""
+    from voronka.staff.models import User
+
+    if user is None:
+        user, _created = User.objects.get_or_create(
+            username="benchmark-robots", defaults={"first_name": "Benchmark"}
+        )
+    pipeline, stages = _pipeline()
+    return user, pipeline, stages[0]
 
 
-def _drain_row(context, pipeline, stage):
-    count = DRAIN.get(context.sizes.name, 20 * context.sizes.runs)
+def _drain_count(context) -> int:
+    return DRAIN.get(context.sizes.name, 20 * context.sizes.runs)
+
+
+def _cancel_open() -> None:
     RobotRun.objects.filter(status__in=[RunStatus.PLANNED, RunStatus.RUNNING]).update(
         status=RunStatus.CANCELLED
     )
-    ids = _due_runs(context.user, pipeline, stage, count)
+
+
+def _drain_row(context, pipeline, stage):
+    count = _drain_count(context)
+    _cancel_open()
+    ids = due_runs(context.user, pipeline, stage, count)
     started = time.perf_counter()
     done = run_due_runs(worker_id="benchmark")
     wall = time.perf_counter() - started
     assert done == len(ids), (done, len(ids))
+    check_once(ids)
     per_run = wall / done
     # Reference: the minimal writes of a run, one raw transaction each, over the same runs.
-    RunEffect.objects.filter(run_id__in=ids).delete()
+    RunEffect.objects.filter(run_id__gte=min(ids), run_id__lte=max(ids)).delete()
     raw = RawRun()
     reference = time_operation(
         lambda index: raw(ids[index % len(ids)]), warmup=2, runs=min(len(ids), 500)
     )
     # The queries of one run, counted on one more.
-    [extra] = _due_runs(context.user, pipeline, stage, 1)[:1]
+    [extra] = due_runs(context.user, pipeline, stage, 1)[:1]
     RobotRun.objects.filter(stage=stage, status=RunStatus.PLANNED).exclude(pk=extra).update(
         status=RunStatus.CANCELLED
     )
     with CaptureQueriesContext(connection) as captured:
         run_due_runs(worker_id="benchmark")
     claims = 2  # the claim that finds it and the one that finds nothing more
-    ours = Timing([per_run] * max(context.sizes.runs, 1), len(captured.captured_queries) - claims)
-    return result(
+    queries = len(captured.captured_queries) - claims
+    ours = Timing([per_run] * max(context.sizes.runs, 1), queries)
+    runs_between(ids).delete()
+    row = result(
         scenario=SCENARIO,
-        operation=f"drain {number(done)} due runs",
+        operation=f"drain {number(done)} due runs, 1 worker",
         database=context.database,
         size=f"{number(done)} runs, {ROBOTS} robots",
-        path="run_due_runs (= run_automation --once), one transaction per run; ms per run",
+        path="run_due_runs (= run_automation --once) in this process, one transaction per run; "
+        "ms per run",
         ours=ours,
         reference=reference,
         extra={"runs/s": f"{done / wall:.0f}"},
     )
+    return row, reference, queries, done / wall
+
+
+def _workers_row(context, pipeline, stage, reference, queries, single_rate):
+    count = _drain_count(context)
+    _cancel_open()
+    ids = due_runs(context.user, pipeline, stage, count)
+    if context.http:
+        measured = drain_with_workers(WORKERS)
+        how = f"{WORKERS} worker processes (run_due_runs each), started, then told to go"
+    else:
+        # The smoke test's transaction is invisible to other processes: the workers take
+        # turns in this one, a batch each.
+        measured = _drain_in_turns(WORKERS)
+        how = f"{WORKERS} workers taking turns in this process (smoke test)"
+    done, wall = measured["done"], measured["seconds"]
+    assert done == len(ids), (done, len(ids))
+    check_once(ids)
+    runs_between(ids).delete()
+    rate = done / wall
+    return result(
+        scenario=SCENARIO,
+        operation=f"drain {number(done)} due runs, {WORKERS} workers",
+        database=context.database,
+        size=f"{number(done)} runs, {ROBOTS} robots",
+        path=f"{how}; wall time per run, ms",
+        ours=Timing([wall / done] * max(context.sizes.runs, 1), queries),
+        reference=reference,
+        note="queries: of one run, as with 1 worker",
+        extra={
+            "runs/s": f"{rate:.0f}",
+            "vs 1 worker": f"×{rate / single_rate:.2f}",
+            "per worker": "/".join(str(n) for n in measured["per_worker"]),
+        },
+    )
+
+
+def _drain_in_turns(workers: int) -> dict:
+    per_worker = [0] * workers
+    started = time.perf_counter()
+    turn = 0
+    while True:
+        done = run_due_runs(worker_id=f"benchmark-{turn % workers}", batch=10, max_seconds=0)
+        if not done:
+            break
+        per_worker[turn % workers] += done
+        turn += 1
+    return {
+        "done": sum(per_worker),
+        "per_worker": per_worker,
+        "seconds": time.perf_counter() - started,
+    }
 
 
 class RawRun:
