@@ -193,9 +193,7 @@ def _optional(module: str):
 
 def _trigger_section() -> Section | None:
     services = _optional("voronka.automation.triggers.services")
-    registry = _optional("voronka.automation.triggers.kinds") or _optional(
-        "voronka.automation.triggers"
-    )
+    registry = _optional("voronka.automation.triggers.base")
     get_kind = getattr(registry, "get_kind", None)
     if services is None or get_kind is None or not hasattr(services, "trigger_clean"):
         return None
@@ -223,10 +221,8 @@ def _trigger_section() -> Section | None:
 
 def _monitoring_section() -> Section | None:
     services = _optional("voronka.automation.monitoring.services")
-    registry = _optional("voronka.automation.monitoring.checks") or _optional(
-        "voronka.automation.monitoring"
-    )
-    get_check = getattr(registry, "get_check", None) or getattr(registry, "get_kind", None)
+    registry = _optional("voronka.automation.monitoring.registry")
+    get_check = getattr(registry, "get_kind", None)
     if services is None or get_check is None or not hasattr(services, "rule_clean"):
         return None
 
