@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import formats, timezone, translation
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -544,12 +545,12 @@ class Birthday(CheckKind):
 def deal_date_fields() -> list[tuple[str, str]]:
     """Date fields of deals a rule may watch: the standard ones and the custom date fields."""
     standard = [
-        (field.name, str(field.verbose_name))
+        (field.name, capfirst(str(field.verbose_name)))
         for field in Deal._meta.concrete_fields
         if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField)
     ]
     custom = [
-        (code, definition.label)
+        (code, capfirst(definition.label))
         for code, definition in definitions_for(EntityType.DEAL).items()
         if definition.field_type == FieldType.DATE and not definition.multiple
     ]

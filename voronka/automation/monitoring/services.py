@@ -22,10 +22,12 @@ from voronka.access.predicates import require
 from voronka.automation.actions import validate_params
 from voronka.automation.models import MonitoringRule
 from voronka.automation.monitoring import checks  # noqa: F401 - registers the checks
-from voronka.automation.monitoring.registry import all_kinds, check, get_kind
+from voronka.automation.monitoring.registry import LIMIT, all_kinds, check, get_kind
 
 logger = logging.getLogger(__name__)
 
+# Batches of cards one rule may act on in one run.
+MAX_BATCHES = 10
 RULE_FIELDS = ("kind", "name", "pipeline", "params", "is_active")
 
 
@@ -141,9 +143,16 @@ def _due(rule: MonitoringRule, now: datetime.datetime) -> bool:
 
 
 def run_rule(rule: MonitoringRule, now: datetime.datetime | None = None) -> int:
-    """Check one rule now and record the time; how many cards it acted on."""
+    """Check one rule now and record the time; how many cards it acted on. A backlog (a rule
+    just switched on over a large base) is worked through in batches of ``LIMIT`` cards, each
+    in its own transaction, up to ``MAX_BATCHES`` per run."""
     now = now or timezone.now()
-    acted = check(rule, now)
+    acted = 0
+    for _batch in range(MAX_BATCHES):
+        done = check(rule, now)
+        acted += done
+        if done < LIMIT:
+            break
     MonitoringRule.objects.filter(pk=rule.pk).update(last_checked_at=now)
     rule.last_checked_at = now
     return acted

@@ -478,3 +478,17 @@ def test_finding_cards_for_tasks_costs_the_same_queries_for_10_and_50(pipeline, 
     check(monitoring, NOW)
     assert get_kind("deal_without_task").find(monitoring, NOW) == []
     assert Task.objects.filter(card_type__model="deal").count() == 50
+
+
+def test_a_backlog_is_worked_through_in_batches(lead_pipeline, manager, head, monkeypatch):
+    from voronka.automation.monitoring import checks, registry, services
+
+    for module in (checks, registry, services):
+        monkeypatch.setattr(module, "LIMIT", 3)
+    monkeypatch.setattr(services, "MAX_BATCHES", 2)
+    for _ in range(7):
+        new_lead(lead_pipeline, manager)
+    monitoring = rule("lead_not_taken", minutes=15)
+    assert services.run_rule(monitoring, NOW) == 6
+    assert services.run_rule(monitoring, NOW) == 1
+    assert Notification.objects.count() == 7
