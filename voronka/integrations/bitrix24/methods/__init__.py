@@ -5,6 +5,7 @@ from voronka.integrations.bitrix24.methods import (  # noqa: F401
     directories,
     events,
     system,
+    tasks,
     telephony,
     timeline,
 )

@@ -597,3 +597,30 @@ def test_any_employee_can_be_a_webhook_owner(server, transactional_db):
     response = requests.get(server.url + make_webhook(user) + "user.current", timeout=10)
 
     assert json.loads(response.text)["result"]["ID"] == str(user.pk)
+
+
+def test_tasks_with_a_positional_comment_from_fast_bitrix24(hook, manager):
+    lead = lead_create(actor=manager, data={"title": "Needs a call"})
+    b = Bitrix(hook, verbose=False)
+
+    task = requests.post(
+        hook + "tasks.task.add",
+        json={
+            "fields": {
+                "TITLE": "Call back",
+                "RESPONSIBLE_ID": manager.pk,
+                "UF_CRM_TASK": [f"L_{lead.pk}"],
+            }
+        },
+        timeout=10,
+    ).json()["result"]["task"]
+    comment = b.call("task.commentitem.add", [int(task["id"]), {"POST_MESSAGE": "Soon"}], raw=True)
+    tasks = b.get_all("tasks.task.list", {"filter": {"RESPONSIBLE_ID": manager.pk}})
+    completed = requests.post(
+        hook + "tasks.task.complete", json={"taskId": task["id"]}, timeout=10
+    ).json()["result"]["task"]
+
+    assert task["ufCrmTask"] == [f"L_{lead.pk}"]
+    assert isinstance(comment["result"], int)
+    assert [t["id"] for t in tasks] == [task["id"]]
+    assert completed["status"] == "5"
