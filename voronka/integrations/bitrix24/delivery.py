@@ -6,10 +6,9 @@ import logging
 import time
 from urllib.parse import urlencode, urlsplit
 
-import httpx
-
 from voronka.contacts import events as contact_events
 from voronka.core.events import subscribe
+from voronka.integrations.delivery import send
 from voronka.sales import events as sales_events
 from voronka.timeline import events as timeline_events
 
@@ -100,17 +99,15 @@ def body(binding, event: str, fields: dict) -> str:
 
 
 def deliver(binding, event: str, fields: dict) -> int | None:
-    """One POST, short timeout and no retry, as Bitrix24 sends online events; the status or
-    None when the handler was unreachable."""
-    try:
-        response = httpx.post(
-            binding.handler,
-            content=body(binding, event, fields),
-            headers={"Content-Type": "application/x-www-form-urlencoded"},
-            timeout=TIMEOUT,
-            follow_redirects=False,
-        )
-    except httpx.HTTPError as error:
-        logger.warning("Bitrix24 event %s to %s failed: %s", event, binding.handler, error)
-        return None
-    return response.status_code
+    """One POST, short timeout and no retry, as Bitrix24 sends online events, through the
+    outbound webhooks' sender (its address check refuses private networks unless allowed);
+    the status, or None when the handler was refused or unreachable."""
+    outcome = send(
+        binding.handler,
+        body(binding, event, fields).encode(),
+        "application/x-www-form-urlencoded",
+        timeout=TIMEOUT,
+    )
+    if outcome.error:
+        logger.warning("Bitrix24 event %s to %s: %s", event, binding.handler, outcome.error)
+    return outcome.status_code

@@ -26,7 +26,11 @@ from voronka.sales.services.pipelines import default_pipeline, first_open_stage
 from voronka.staff.tests.factories import UserFactory
 from voronka.timeline.models import Activity, ActivityKind
 
-server = server_fixture(env={"CELERY_TASK_ALWAYS_EAGER": "1"})
+server = server_fixture(
+    env={"CELERY_TASK_ALWAYS_EAGER": "1"},
+    # The event receiver of the tests listens on loopback.
+    settings_overrides={"WEBHOOKS_ALLOW_PRIVATE_TARGETS": True},
+)
 
 
 @pytest.fixture

@@ -182,3 +182,22 @@ def test_create_webhook_prints_a_ready_url(manager, capsys):
     url = capsys.readouterr().out.strip()
     assert url.startswith(f"http://127.0.0.1:8000/rest/{manager.pk}/vrn_")
     assert url.endswith("/")
+
+
+def test_events_to_private_addresses_are_refused_unless_allowed(manager, settings):
+    from voronka.integrations.bitrix24.delivery import deliver
+    from voronka.integrations.bitrix24.models import EventBinding
+    from voronka.integrations.bitrix24.tests.test_clients import Receiver
+
+    receiver = Receiver()
+    binding = EventBinding.objects.create(
+        event="ONCRMLEADADD", handler=receiver.url, user=manager, application_token="t"
+    )
+    try:
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = False
+        assert deliver(binding, "ONCRMLEADADD", {"ID": 1}) is None
+        settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+        assert deliver(binding, "ONCRMLEADADD", {"ID": 1}) == 200
+    finally:
+        receiver.stop()
+    assert len(receiver.received) == 1
