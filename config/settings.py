@@ -284,7 +284,8 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Voronka API",
     "DESCRIPTION": (
         "Leads, deals, contacts, companies, tasks and their feeds. Authenticate with a personal "
-        "API token: `Authorization: Bearer <token>`."
+        "API token (issued on /accounts/tokens/): `Authorization: Bearer <token>`. "
+        "How to page, filter and retry: /api/v1/docs/."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -2,9 +2,10 @@
 
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import DefaultRouter
 
+from voronka.api.docs import ApiDocsView
 from voronka.api.views import contacts, sales, settings, tasks
 
 app_name = "api"
@@ -27,11 +28,12 @@ router.register("custom-fields", settings.CustomFieldViewSet, basename="custom_f
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
     *router.urls,
 ]
 
 # The API authenticates each request itself (tokens or the session), not with the sign-in page.
 for pattern in urlpatterns:
     login_not_required(pattern.callback)
+
+# The documentation is a page of the interface, for signed-in employees.
+urlpatterns.append(path("docs/", ApiDocsView.as_view(), name="docs"))
