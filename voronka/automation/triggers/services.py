@@ -32,6 +32,7 @@ from voronka.automation import conditions
 from voronka.automation.actions import validate_params
 from voronka.automation.fields import (
     Kind,
+    cached_definitions,
     definitions_of,
     entity_of_model,
     field_spec,
@@ -305,11 +306,11 @@ def _fire_one(kind_obj, trigger: Trigger, card: models.Model, context) -> Consid
         ).first()
     token = _chain.set(_chain.get() + 1)
     try:
-        with transaction.atomic():
-            if isinstance(card, Lead):
-                lead_move_to_stage(actor=None, lead=card, stage=target, loss_reason=loss_reason)
-            else:
-                deal_move_to_stage(actor=None, deal=card, stage=target, loss_reason=loss_reason)
+        # The move runs in its own savepoint: a refusal takes back only what it wrote.
+        if isinstance(card, Lead):
+            lead_move_to_stage(actor=None, lead=card, stage=target, loss_reason=loss_reason)
+        else:
+            deal_move_to_stage(actor=None, deal=card, stage=target, loss_reason=loss_reason)
     except ValidationError as error:
         reason = _("Refused: %(why)s") % {"why": " ".join(error.messages)}
         _entry(card, trigger, REFUSED, reason, {**payload, "error": _flatten(error)})
@@ -422,26 +423,28 @@ def _due_for_trigger(trigger: Trigger, today: datetime.date, batch: int) -> int:
         )
     ).order_by("pk")[:batch]
     handled = 0
-    for card in cards:
-        day = to_date(raw_value(card, spec))
-        if day is None or day > last_day:
-            continue
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    TriggerHit.objects.create(
-                        trigger=trigger, card_type=card_type, card_id=card.pk, key=day.isoformat()
-                    )
-            except IntegrityError:
-                continue  # another worker handles it
-            fire(
-                DATE_REACHED,
-                card,
-                {"date": day.isoformat(), "label": spec.label},
-                triggers=[trigger],
-            )
-        handled += 1
+    with cached_definitions():
+        for card in cards:
+            handled += _due_card(trigger, card, spec, card_type, last_day)
     return handled
+
+
+def _due_card(trigger: Trigger, card, spec, card_type, last_day: datetime.date) -> int:
+    """Handle one card whose date has come, in its own transaction: note the date (a second
+    worker at the same moment hits the unique row and leaves the card), then fire."""
+    day = to_date(raw_value(card, spec))
+    if day is None or day > last_day:
+        return 0
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                TriggerHit.objects.create(
+                    trigger=trigger, card_type=card_type, card_id=card.pk, key=day.isoformat()
+                )
+        except IntegrityError:
+            return 0
+        fire(DATE_REACHED, card, {"date": day.isoformat(), "label": spec.label}, triggers=[trigger])
+    return 1
 
 
 def forget_dates(*, card: models.Model, fields: set[str], triggers: list[Trigger]) -> None:
