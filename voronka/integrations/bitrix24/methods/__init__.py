@@ -4,6 +4,8 @@ from voronka.integrations.bitrix24.methods import (  # noqa: F401
     crm,
     directories,
     events,
+    links,
+    products,
     system,
     tasks,
     telephony,

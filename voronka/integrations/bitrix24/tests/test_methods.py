@@ -1,0 +1,90 @@
+"""In-process tests of the tier-T2 methods: product rows and links between cards."""
+
+import json
+
+from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
+from voronka.integrations.bitrix24.tests.conftest import make_webhook
+from voronka.sales.models import Deal
+
+
+def call(client, hook, name, payload):
+    response = client.post(hook + name, json.dumps(payload), content_type="application/json")
+    return response.status_code, response.json()
+
+
+def test_deal_product_rows_replace_and_set_the_amount(client, manager):
+    hook = make_webhook(manager)
+    _, created = call(client, hook, "crm.deal.add", {"fields": {"TITLE": "Rows"}})
+    deal_id = created["result"]
+
+    status, answer = call(
+        client,
+        hook,
+        "crm.deal.productrows.set",
+        {
+            "id": deal_id,
+            "rows": [
+                {"PRODUCT_NAME": "Install", "PRICE": 1000, "QUANTITY": 2, "TAX_INCLUDED": "Y"},
+                {"PRODUCT_NAME": "Cable", "PRICE": "150.50", "QUANTITY": 1, "TAX_INCLUDED": "Y"},
+            ],
+        },
+    )
+    _, rows = call(client, hook, "crm.deal.productrows.get", {"id": deal_id})
+
+    assert (status, answer["result"]) == (200, True)
+    assert [(r["PRODUCT_NAME"], r["PRICE"], r["QUANTITY"]) for r in rows["result"]] == [
+        ("Install", 1000, 2),
+        ("Cable", 150.5, 1),
+    ]
+    assert rows["result"][0]["OWNER_TYPE"] == "D"
+    assert str(Deal.objects.get(pk=deal_id).amount) == "2150.50"
+
+
+def test_contact_companies_and_company_contacts(client, manager):
+    hook = make_webhook(manager)
+    first, second = CompanyFactory(responsible=manager), CompanyFactory(responsible=manager)
+    contact = ContactFactory(responsible=manager)
+
+    call(
+        client,
+        hook,
+        "crm.contact.company.items.set",
+        {"id": contact.pk, "items": [{"COMPANY_ID": first.pk}, {"COMPANY_ID": second.pk}]},
+    )
+    _, linked = call(client, hook, "crm.contact.company.items.get", {"id": contact.pk})
+    _, back = call(client, hook, "crm.company.contact.items.get", {"id": second.pk})
+
+    assert {row["COMPANY_ID"] for row in linked["result"]} == {first.pk, second.pk}
+    assert [row["IS_PRIMARY"] for row in linked["result"]].count("Y") == 1
+    assert back["result"][0]["CONTACT_ID"] == contact.pk
+
+
+def test_deal_contacts_set_and_get(client, manager):
+    hook = make_webhook(manager)
+    one, two = ContactFactory(responsible=manager), ContactFactory(responsible=manager)
+    _, created = call(client, hook, "crm.deal.add", {"fields": {"TITLE": "People"}})
+
+    call(
+        client,
+        hook,
+        "crm.deal.contact.items.set",
+        {
+            "id": created["result"],
+            "items": [{"CONTACT_ID": one.pk}, {"CONTACT_ID": two.pk, "IS_PRIMARY": "Y"}],
+        },
+    )
+    added = call(
+        client,
+        hook,
+        "crm.deal.contact.add",
+        {"id": created["result"], "fields": {"CONTACT_ID": one.pk}},
+    )
+    _, items = call(client, hook, "crm.deal.contact.items.get", {"id": created["result"]})
+    _, deal = call(client, hook, "crm.deal.get", {"id": created["result"]})
+
+    assert added[1]["result"] is False
+    assert {(r["CONTACT_ID"], r["IS_PRIMARY"]) for r in items["result"]} == {
+        (one.pk, "N"),
+        (two.pk, "Y"),
+    }
+    assert deal["result"]["CONTACT_ID"] == str(two.pk)
