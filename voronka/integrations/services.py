@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.urls import reverse
@@ -481,7 +480,7 @@ def _disable(subscription: WebhookSubscription, *, last_error: str) -> None:
             "last_error": last_error,
         },
     )
-    transaction.on_commit(lambda: notify_administrators_disabled(subscription))
+    notify_administrators_disabled(subscription)
 
 
 def administrators():
@@ -493,27 +492,22 @@ def administrators():
 
 
 def notify_administrators_disabled(subscription: WebhookSubscription) -> int:
-    """Tell the administrators a webhook was switched off. Returns how many were told."""
-    recipients = [user.email for user in administrators() if user.email]
-    if not recipients:
-        return 0
-    subject = _("Webhook “%(name)s” is switched off") % {"name": subscription.name}
-    link = reverse("integrations:webhook_detail", args=[subscription.pk])
-    message = _(
-        "The webhook “%(name)s” (%(url)s) was switched off: %(reason)s\n\n"
-        "Its deliveries wait until it is switched on again: %(link)s"
-    ) % {
+    """Tell the administrators (in their notifications, and by e-mail where those are sent)
+    that a webhook was switched off, in the transaction that switched it off. Returns how many
+    were told."""
+    from voronka.notifications.services import Message, notify_many
+
+    text = _("The webhook “%(name)s” (%(url)s) was switched off: %(reason)s") % {
         "name": subscription.name,
         "url": subscription.target_url,
         "reason": subscription.disabled_reason,
-        "link": link,
     }
-    try:
-        send_mail(subject, message, None, recipients)
-    except OSError:
-        logger.warning("Could not e-mail the administrators about webhook %s", subscription.pk)
-        return 0
-    return len(recipients)
+    url = reverse("integrations:webhook_detail", args=[subscription.pk])
+    key = f"webhook-disabled:{subscription.pk}:{subscription.disabled_at:%Y%m%d%H%M%S%f}"
+    return notify_many(
+        Message(recipient=user_id, text=text, url=url, kind="webhook", key=key)
+        for user_id in administrators().values_list("pk", flat=True)
+    )
 
 
 def deliver_due(

@@ -16,6 +16,7 @@ from voronka.integrations.services import (
     subscription_set_active,
 )
 from voronka.integrations.tests.factories import WebhookSubscriptionFactory
+from voronka.notifications.models import Notification
 from voronka.staff.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,10 +66,26 @@ def test_after_n_failed_deliveries_in_a_row_it_is_switched_off_with_notice_and_a
     event = AuditEvent.objects.get(action="webhook.disabled")
     assert event.object_id == str(subscription.pk) and event.actor is None
     assert event.details["consecutive_failures"] == 3
+    notices = Notification.objects.filter(kind="webhook")
+    assert sorted(notices.values_list("recipient__username", flat=True)) == ["admin", "boss"]
+    notice = notices.first()
+    assert "ERP" in notice.text and "switched off" in notice.text
+    assert notice.url == f"/settings/webhooks/{subscription.pk}/"
+
+
+def test_the_notice_goes_by_e_mail_where_notifications_are_mailed(
+    failing, admin_user, settings, django_capture_on_commit_callbacks
+):
+    settings.NOTIFICATIONS_EMAIL = True
+    admin_user.email = "admin@example.com"
+    admin_user.save(update_fields=["email"])
+    subscription = WebhookSubscriptionFactory(target_url=failing.url, name="ERP")
+    enqueue(subscription, count=3)
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver_due(worker_id="w1", batch=1)
     [letter] = mail.outbox
-    assert sorted(letter.to) == ["admin@example.com", "boss@example.com"]
-    assert "ERP" in letter.subject
-    assert f"/settings/webhooks/{subscription.pk}/" in letter.body
+    assert letter.to == ["admin@example.com"]
+    assert "ERP" in letter.body
 
 
 def test_a_delivered_event_resets_the_count(receiver, settings):
