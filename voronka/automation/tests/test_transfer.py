@@ -355,3 +355,112 @@ def test_a_lost_stage_pipeline_of_leads_is_exported_too(admin_user):
 
     assert document["pipeline"]["entity"] == "lead"
     assert document["robots"][0]["params"] == {"text": "{{ lead.title }}"}
+
+
+# ---- Triggers and monitoring rules travel with the robots --------------------------------------
+
+
+@pytest.fixture
+def with_triggers(automated):
+    from voronka.automation.models import MonitoringRule, Trigger
+
+    in_progress, won, lost = (stage_of(automated, code) for code in ("in_progress", "won", "lost"))
+    reason = LossReasonFactory(name="Went silent")
+    Trigger.objects.create(
+        pipeline=automated,
+        stage=in_progress,
+        name="Task done",
+        kind="task_completed",
+        params={"robot_tasks_only": True},
+        sort=10,
+    )
+    Trigger.objects.create(
+        pipeline=automated, stage=won, name="Paid", kind="inbound_webhook", secret="s3cret"
+    )
+    Trigger.objects.create(
+        pipeline=automated,
+        stage=lost,
+        name="Silent",
+        kind="field_changed",
+        params={"fields": ["comment"], "loss_reason": reason.pk},
+        condition={"rules": [{"field": "source", "op": "empty"}]},
+        allow_backwards=True,
+    )
+    MonitoringRule.objects.create(
+        kind="deal_without_task",
+        name="No task",
+        pipeline=automated,
+        params={"title": "Plan {{ deal.title }}", "deadline_days": 1},
+        is_active=True,
+    )
+    return automated
+
+
+def test_triggers_and_monitoring_rules_are_exported_without_ids_or_secrets(with_triggers):
+    document = export_pipeline(with_triggers)
+
+    triggers = {trigger["name"]: trigger for trigger in document["triggers"]}
+    assert [trigger["name"] for trigger in document["triggers"]] == ["Task done", "Paid", "Silent"]
+    assert triggers["Silent"] == {
+        "stage": "lost",
+        "name": "Silent",
+        "sort": 100,
+        "kind": "field_changed",
+        "params": {"fields": ["comment"], "loss_reason": "Went silent"},
+        "condition": {"rules": [{"field": "source", "op": "empty"}]},
+        "allow_backwards": True,
+        "is_active": True,
+    }
+    assert "s3cret" not in export_json(with_triggers)
+    assert document["monitoring"] == [
+        {
+            "kind": "deal_without_task",
+            "name": "No task",
+            "params": {"title": "Plan {{ deal.title }}", "deadline_days": 1},
+            "is_active": True,
+        }
+    ]
+
+
+def test_the_round_trip_holds_for_triggers_and_monitoring_rules(with_triggers, admin_user):
+    from voronka.automation.models import MonitoringRule, Trigger
+
+    first = export_json(with_triggers)
+    Robot.objects.all().delete()
+    with_triggers.delete()
+    fresh = _fresh_copy(json.loads(first))
+
+    report = import_pipeline(actor=admin_user, pipeline=fresh, data=json.loads(first))
+
+    assert report.written, report.errors
+    assert export_json(fresh) == first
+    paid = Trigger.objects.get(pipeline=fresh, name="Paid")
+    assert paid.secret and paid.secret != "s3cret"
+    assert MonitoringRule.objects.get(pipeline=fresh).name == "No task"
+
+
+def test_replacing_keeps_a_webhook_triggers_secret_and_validates_triggers_and_rules(
+    with_triggers, admin_user
+):
+    from voronka.automation.models import MonitoringRule, Trigger
+
+    document = export_pipeline(with_triggers)
+    report = import_pipeline(actor=admin_user, pipeline=with_triggers, data=document)
+    assert report.written and len(report.updated) == 7 + 3 + 1 and not report.deleted
+    assert Trigger.objects.get(name="Paid").secret == "s3cret"
+
+    document["triggers"][2]["params"]["loss_reason"] = "Weather"
+    document["triggers"][0]["kind"] = "rain"
+    document["monitoring"][0]["params"]["deadline_days"] = "soon"
+    document["monitoring"].append({"kind": "deal_without_task", "name": "", "params": {}})
+
+    report = import_pipeline(actor=admin_user, pipeline=with_triggers, data=document)
+
+    assert report.errors == [
+        "triggers[0].kind: unknown “rain”.",
+        "triggers[2].params.loss_reason: no loss reason named “Weather” here.",
+        "monitoring[0].params.deadline_days: choose a value.",
+        "monitoring[1].name: This field cannot be blank.",
+        "monitoring[1].params.title: This parameter is required.",
+    ]
+    assert MonitoringRule.objects.count() == 1
