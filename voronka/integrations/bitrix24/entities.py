@@ -180,7 +180,7 @@ LEAD_FIELDS = [
         status_type="STATUS",
     ),
     ro("STATUS_SEMANTIC_ID", "string", _semantic),
-    text("STATUS_DESCRIPTION", "loss_comment"),
+    ro("STATUS_DESCRIPTION", "string", _attr("loss_comment")),
     text("SOURCE_DESCRIPTION", "source_description"),
     F("COMPANY_ID", "companyId", "crm_company", _id_of("company"), "company", True, "company_id"),
     F("CONTACT_ID", "contactId", "crm_contact", _id_of("contact"), "contact", True, "contact_id"),

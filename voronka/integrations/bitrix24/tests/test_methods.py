@@ -2,9 +2,13 @@
 
 import json
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
 from voronka.integrations.bitrix24.tests.conftest import make_webhook
 from voronka.sales.models import Deal
+from voronka.sales.services.leads import lead_create
 
 
 def call(client, hook, name, payload):
@@ -88,3 +92,22 @@ def test_deal_contacts_set_and_get(client, manager):
         (two.pk, "Y"),
     }
     assert deal["result"]["CONTACT_ID"] == str(two.pk)
+
+
+def test_a_list_page_costs_the_same_queries_for_5_and_25_leads(client, manager):
+    hook = make_webhook(manager)
+    client.get(hook + "profile")  # the webhook's first use is recorded once
+    counts = []
+    for size in (5, 25):
+        for n in range(size):
+            lead_create(
+                actor=manager,
+                data={"title": f"Lead {size}-{n}"},
+                communications=[{"kind": "phone", "value": f"+7 916 {size:03d}-{n:02d}-00"}],
+            )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(hook + "crm.lead.list?select[]=*&select[]=PHONE&select[]=UF_*")
+        assert response.status_code == 200
+        counts.append(len(queries))
+
+    assert counts == [9, 9]
