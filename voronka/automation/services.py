@@ -531,6 +531,8 @@ def _wait(run: RobotRun, card, waiting: ActionWaiting, trace: dict, now) -> Resu
     outcome = _("Waiting: %(reason)s") % {"reason": reason}
     trace["iteration"] = rounds
     trace.setdefault("waiting_since", now.isoformat())
+    # The panel of planned runs shows ``timing``: the latest wait, while the run waits.
+    trace.setdefault("first_timing", trace.get("timing", ""))
     trace["timing"] = outcome
     trace["waits"] = [
         *trace.get("waits", []),
@@ -573,6 +575,10 @@ def _wait(run: RobotRun, card, waiting: ActionWaiting, trace: dict, now) -> Resu
 
 
 def _finish(run: RobotRun, card, status: str, outcome: str, trace: dict, now) -> Result:
+    if "first_timing" in trace:
+        # A run that waited: its log shows when it was first due, not its last wait.
+        trace = {**trace, "timing": trace["first_timing"]}
+        del trace["first_timing"]
     run.status = status
     run.outcome = outcome
     run.trace = trace

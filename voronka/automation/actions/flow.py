@@ -47,7 +47,7 @@ class WaitUntil(Action):
     the robots after it start too, as in Bitrix24 when a wait runs out."""
 
     code = "wait_until"
-    label = _lazy("Wait until the condition holds")
+    label = _lazy("Wait until the rules under “If” hold")
     holds_following = True
     waits_for_condition = True
     params_schema = {

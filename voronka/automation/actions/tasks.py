@@ -54,7 +54,7 @@ class CreateTask(Action):
         "requires_control": {"type": "boolean", "label": _lazy("Check the result")},
         "unless_open": {
             "type": "boolean",
-            "label": _lazy("Not when this person already has an open task with this title here"),
+            "label": _lazy("Not if the same task is open"),
         },
     }
 

@@ -102,6 +102,8 @@ def test_the_wait_goes_back_to_planned_with_the_same_id_until_the_condition_hold
         "The condition holds: Amount > 100: 500 → yes",
     )
     assert run.trace["action"] == {"checks": 3}
+    # The log tells when the run was first due, not its last wait.
+    assert run.trace["timing"] == "At once."
     # The robot after the wait starts now, and does its work.
     follower = RobotRun.objects.get(robot=after)
     assert (follower.status, follower.depth) == (RunStatus.PLANNED, run.depth)
