@@ -1,17 +1,26 @@
 """Stages, sources and pipelines as Bitrix24 directories: ``crm.status.*``,
 ``crm.category.*`` and the older ``crm.dealcategory.*``."""
 
-from django.utils import timezone
-
 from voronka.contacts.models import CompanyType
 from voronka.customization.models import Source
+from voronka.customization.services import source_create, source_update
 from voronka.integrations.bitrix24 import entities as E
 from voronka.integrations.bitrix24.params import as_map, to_int
-from voronka.integrations.bitrix24.registry import CLASSIC, OTHER, NotFound, method
+from voronka.integrations.bitrix24.registry import CLASSIC, OTHER, NotFound, field_names, method
 from voronka.integrations.bitrix24.responses import B24Error, Page
 from voronka.integrations.bitrix24.values import classic
 from voronka.sales.models import Pipeline, PipelineEntity, Stage, StageKind
+from voronka.sales.services.pipelines import (
+    pipeline_create,
+    stage_create,
+    stage_delete,
+    stage_update,
+)
 
+# crm.status ids are global in Bitrix24: stages keep their id, the other directories are
+# numbered from these offsets.
+SOURCE_IDS = 1_000_000
+TYPE_IDS = 2_000_000
 SEMANTICS = {StageKind.OPEN: None, StageKind.WON: "S", StageKind.LOST: "F"}
 EXTRA = {StageKind.OPEN: "process", StageKind.WON: "success", StageKind.LOST: "failure"}
 
@@ -73,12 +82,12 @@ def directory(entity_id: str) -> list[dict]:
         return _stages(pipeline) if pipeline is not None else []
     if entity_id == "SOURCE":
         return [
-            _status_row("SOURCE", s.code.upper(), s.name, s.sort, f"source{s.pk}")
+            _status_row("SOURCE", s.code.upper(), s.name, s.sort, SOURCE_IDS + s.pk)
             for s in Source.objects.filter(is_active=True).order_by("sort", "name", "pk")
         ]
     if entity_id == "COMPANY_TYPE":
         return [
-            _status_row("COMPANY_TYPE", value.upper(), str(label), (i + 1) * 10, f"ctype{i + 1}")
+            _status_row("COMPANY_TYPE", value.upper(), str(label), (i + 1) * 10, TYPE_IDS + i + 1)
             for i, (value, label) in enumerate(CompanyType.choices)
         ]
     return []
@@ -263,4 +272,122 @@ def dealcategory_fields(ctx, params):
     }
 
 
-_ = (timezone, Stage)
+# --- writes (tier T2) ---------------------------------------------------------------------
+
+KINDS_BY_SEMANTICS = {"S": StageKind.WON, "F": StageKind.LOST}
+
+
+def _pipeline_of_directory(entity_id: str) -> Pipeline | None:
+    entity_id = entity_id.upper()
+    if entity_id == "STATUS":
+        return E.default_pipeline(PipelineEntity.LEAD)
+    if entity_id == "DEAL_STAGE":
+        return E.default_pipeline(PipelineEntity.DEAL)
+    if entity_id.startswith("DEAL_STAGE_"):
+        return E.pipeline_by_category(entity_id.removeprefix("DEAL_STAGE_"))
+    return None
+
+
+def _status_fields(params) -> dict:
+    return {str(k).upper(): v for k, v in as_map(params.get("fields")).items()}
+
+
+def _status_object(params):
+    number = to_int(params.get("id")) or 0
+    if 0 < number < SOURCE_IDS:
+        stage = Stage.objects.select_related("pipeline").filter(pk=number).first()
+        if stage is not None:
+            return stage
+    if SOURCE_IDS < number < TYPE_IDS:
+        source = Source.objects.filter(pk=number - SOURCE_IDS).first()
+        if source is not None:
+            return source
+    raise B24Error("ERROR_CORE", "Invalid identifier.", 400)
+
+
+def _stage_data(fields: dict, *, creating: bool) -> dict:
+    data = {}
+    if "NAME" in fields:
+        data["name"] = str(fields["NAME"] or "")
+    if to_int(fields.get("SORT")) is not None:
+        data["sort"] = to_int(fields["SORT"])
+    if fields.get("COLOR"):
+        data["color"] = str(fields["COLOR"])
+    if creating:
+        code = str(fields.get("STATUS_ID") or "")
+        data["code"] = code.split(":", 1)[-1].lower()
+        data["kind"] = KINDS_BY_SEMANTICS.get(
+            str(fields.get("SEMANTICS") or "").upper(), StageKind.OPEN
+        )
+    return data
+
+
+@method("crm.status.add", scope="crm", family=OTHER)
+def status_add(ctx, params):
+    fields = _status_fields(params)
+    entity_id = str(fields.get("ENTITY_ID") or "")
+    if not entity_id or not fields.get("STATUS_ID") or not fields.get("NAME"):
+        raise B24Error("ERROR_CORE", "ENTITY_ID, STATUS_ID and NAME are required.", 400)
+    names = {"name": "NAME", "code": "STATUS_ID", "sort": "SORT", "color": "COLOR"}
+    with field_names(names):
+        if entity_id.upper() == "SOURCE":
+            source = source_create(
+                actor=ctx.user,
+                data={
+                    "code": str(fields["STATUS_ID"]).lower(),
+                    "name": str(fields["NAME"]),
+                    **({"sort": to_int(fields["SORT"])} if to_int(fields.get("SORT")) else {}),
+                },
+            )
+            return SOURCE_IDS + source.pk
+        pipeline = _pipeline_of_directory(entity_id)
+        if pipeline is None:
+            raise B24Error("ERROR_CORE", "Invalid entity.", 400)
+        return stage_create(
+            actor=ctx.user, pipeline=pipeline, data=_stage_data(fields, creating=True)
+        ).pk
+
+
+@method("crm.status.update", scope="crm", family=OTHER)
+def status_update(ctx, params):
+    target = _status_object(params)
+    fields = _status_fields(params)
+    with field_names({"name": "NAME", "sort": "SORT", "color": "COLOR"}):
+        if isinstance(target, Source):
+            data = {k: v for k, v in _stage_data(fields, creating=False).items() if k != "color"}
+            source_update(actor=ctx.user, source=target, data=data)
+        else:
+            stage_update(actor=ctx.user, stage=target, data=_stage_data(fields, creating=False))
+    return True
+
+
+@method("crm.status.delete", scope="crm", family=OTHER)
+def status_delete(ctx, params):
+    target = _status_object(params)
+    if isinstance(target, Source):
+        source_update(actor=ctx.user, source=target, data={"is_active": False})
+    else:
+        stage_delete(actor=ctx.user, stage=target)
+    return True
+
+
+@method("crm.category.add", scope="crm", family=OTHER)
+def category_add(ctx, params):
+    _entity_type(params)
+    fields = {str(k).lower(): v for k, v in as_map(params.get("fields")).items()}
+    data = {"entity": PipelineEntity.DEAL, "name": str(fields.get("name") or "")}
+    if to_int(fields.get("sort")) is not None:
+        data["sort"] = to_int(fields["sort"])
+    with field_names({"name": "name", "sort": "sort"}):
+        pipeline = pipeline_create(actor=ctx.user, data=data)
+    return {"category": _category(pipeline)}
+
+
+@method("crm.dealcategory.add", scope="crm", family=CLASSIC)
+def dealcategory_add(ctx, params):
+    fields = {str(k).upper(): v for k, v in as_map(params.get("fields")).items()}
+    data = {"entity": PipelineEntity.DEAL, "name": str(fields.get("NAME") or "")}
+    if to_int(fields.get("SORT")) is not None:
+        data["sort"] = to_int(fields["SORT"])
+    with field_names({"name": "NAME", "sort": "SORT"}):
+        return pipeline_create(actor=ctx.user, data=data).pk

@@ -111,3 +111,49 @@ def test_a_list_page_costs_the_same_queries_for_5_and_25_leads(client, manager):
         counts.append(len(queries))
 
     assert counts == [9, 9]
+
+
+def test_stages_and_sources_are_added_changed_and_removed_with_settings_rights(
+    client, manager, admin_user
+):
+    hook = make_webhook(admin_user)
+
+    _, added = call(
+        client,
+        hook,
+        "crm.status.add",
+        {
+            "fields": {
+                "ENTITY_ID": "DEAL_STAGE",
+                "STATUS_ID": "REVIEW",
+                "NAME": "Review",
+                "SORT": 25,
+            }
+        },
+    )
+    _, changed = call(
+        client,
+        hook,
+        "crm.status.update",
+        {"id": added["result"], "fields": {"NAME": "Legal review"}},
+    )
+    _, listed = call(client, hook, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
+    _, source = call(
+        client,
+        hook,
+        "crm.status.add",
+        {"fields": {"ENTITY_ID": "SOURCE", "STATUS_ID": "EXPO", "NAME": "Expo"}},
+    )
+    _, deleted = call(client, hook, "crm.status.delete", {"id": added["result"]})
+    refused = call(
+        client,
+        make_webhook(manager),
+        "crm.status.add",
+        {"fields": {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "MINE", "NAME": "Mine"}},
+    )
+
+    assert changed["result"] is True
+    assert ("REVIEW", "Legal review") in {(r["STATUS_ID"], r["NAME"]) for r in listed["result"]}
+    assert isinstance(source["result"], int)
+    assert deleted["result"] is True
+    assert refused == (403, {"error": "ACCESS_DENIED", "error_description": "Access denied."})
