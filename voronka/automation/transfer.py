@@ -311,7 +311,10 @@ class Names:
                 pipeline_id, pipeline_name, code = self.pipeline.pk, self.pipeline.name, name
             elif isinstance(name, dict) and isinstance(name.get("code"), str):
                 pipeline_name, code = name.get("pipeline"), name["code"]
-                pipeline_id = self.to_id(PIPELINE, pipeline_name)
+                try:
+                    pipeline_id = self.to_id(PIPELINE, pipeline_name)
+                except Missing:
+                    raise Missing(f"{code} ({pipeline_name})") from None
             else:
                 raise Missing(json.dumps(name, ensure_ascii=False))
             found = [
@@ -368,6 +371,9 @@ class Mapper:
                 return self.names.to_name(kind, value)
             return self.names.to_id(kind, value)
         except Missing as missing:
+            if self.exporting:
+                # Written as it is: the import then names what is missing.
+                return value
             self.error(
                 path,
                 _("no %(what)s “%(name)s” here.")
@@ -555,6 +561,8 @@ def parse_document(raw: bytes | str) -> tuple[Any, list[str]]:
         return None, [_("The file is not UTF-8 text.")]
     try:
         return json.loads(text), []
+    except RecursionError:
+        return None, [_("The file is nested too deeply.")]
     except json.JSONDecodeError as error:
         return None, [
             _("The file is not valid JSON: %(error)s (line %(line)s, column %(column)s).")

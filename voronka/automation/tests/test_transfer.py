@@ -464,3 +464,35 @@ def test_replacing_keeps_a_webhook_triggers_secret_and_validates_triggers_and_ru
         "monitoring[1].params.title: This parameter is required.",
     ]
     assert MonitoringRule.objects.count() == 1
+
+
+def test_a_reference_to_something_gone_is_exported_as_it_is_and_refused_on_import(
+    pipeline, admin_user
+):
+    RobotFactory(
+        stage=stage_of(pipeline, "new"),
+        name="Orphan",
+        action="create_task",
+        params={"title": "Call", "responsible": 987654},
+    )
+    document = export_pipeline(pipeline)
+    assert document["robots"][0]["params"]["responsible"] == 987654
+
+    report = import_pipeline(actor=admin_user, pipeline=pipeline, data=document)
+
+    assert report.errors == [
+        "robots[0].params.responsible: no employee with the username “987654” here."
+    ]
+
+
+def test_a_stage_of_a_missing_pipeline_is_named_with_its_pipeline(automated, admin_user):
+    document = export_pipeline(automated)
+    document["robots"][6]["params"]["stage"] = {"pipeline": "Gone", "code": "new"}
+
+    report = import_pipeline(actor=admin_user, pipeline=automated, data=document)
+
+    assert report.errors == ["robots[6].params.stage: no stage with the code “new (Gone)” here."]
+
+
+def test_a_deeply_nested_file_is_refused_not_crashed_on():
+    assert parse_document("[" * 100_000 + "]" * 100_000)[1] == ["The file is nested too deeply."]
