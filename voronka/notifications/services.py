@@ -98,9 +98,12 @@ def notify_many(messages: Iterable[Message]) -> int:
 def _departments() -> dict[int, tuple[int | None, int | None]]:
     from voronka.staff.models import Department
 
+    # A head who has left (inactive) counts as no head: the one above is asked.
     return {
-        pk: (parent_id, head_id)
-        for pk, parent_id, head_id in Department.objects.values_list("pk", "parent_id", "head_id")
+        pk: (parent_id, head_id if active else None)
+        for pk, parent_id, head_id, active in Department.objects.values_list(
+            "pk", "parent_id", "head_id", "head__is_active"
+        )
     }
 
 
@@ -147,16 +150,19 @@ def head_of(user) -> Any | None:
 
 def notify_head(
     *,
-    of,
+    recipient,
     text: str,
     card: models.Model | None = None,
     url: str = "",
     kind: str = "",
     key: str | None = None,
 ) -> Notification | None:
-    """Notify the head of ``of``'s department (walking up the tree when the department has
-    none); None when there is no head or the key was used."""
-    head_id = heads_of([of]).get(getattr(of, "pk", of))
+    """Notify the head of ``recipient``'s department instead of ``recipient`` (walking up the
+    tree when the department has none; a head's own head is the one above them); None when
+    there is no such head or the key was used."""
+    if recipient is None:
+        return None
+    head_id = heads_of([recipient]).get(getattr(recipient, "pk", recipient))
     if head_id is None:
         return None
     return notify(recipient=head_id, text=text, card=card, url=url, kind=kind, key=key)

@@ -88,16 +88,21 @@ def test_the_head_is_found_up_the_tree():
     assert head_of(loner) is None
 
 
-def test_an_inactive_head_is_not_returned_as_a_user(manager, head):
+def test_a_head_who_left_is_skipped_for_the_one_above(manager, head, department):
+    ceo = UserFactory(username="ceo")
+    department.parent = DepartmentFactory(name="Компания", head=ceo)
+    department.save()
     head.is_active = False
     head.save()
-    assert head_of(manager) is None
+    assert head_of(manager) == ceo
 
 
 def test_notify_head_notifies_the_head_of_the_department(manager, head):
-    notification = notify_head(of=manager, text="Просрочена задача")
+    notification = notify_head(recipient=manager, text="Просрочена задача")
     assert notification.recipient == head
-    assert notify_head(of=UserFactory(department=None), text="x") is None
+    assert notify_head(recipient=manager.pk, text="По id", key="k").recipient == head
+    assert notify_head(recipient=manager.pk, text="По id", key="k") is None
+    assert notify_head(recipient=UserFactory(department=None), text="x") is None
 
 
 def test_mark_read_touches_only_ones_own(manager, other_manager):
