@@ -6,6 +6,7 @@ from voronka.integrations.bitrix24.methods import (  # noqa: F401
     events,
     links,
     products,
+    requisites,
     system,
     tasks,
     telephony,

@@ -157,3 +157,44 @@ def test_stages_and_sources_are_added_changed_and_removed_with_settings_rights(
     assert isinstance(source["result"], int)
     assert deleted["result"] is True
     assert refused == (403, {"error": "ACCESS_DENIED", "error_description": "Access denied."})
+
+
+def test_company_requisites_are_its_inn_kpp_and_ogrn(client, manager):
+    from voronka.contacts.models import Company
+    from voronka.contacts.tests.factories import make_inn, make_kpp, make_ogrn
+
+    hook = make_webhook(manager)
+    company = CompanyFactory(responsible=manager, inn="", kpp="", ogrn="")
+    inn = make_inn(7707083)
+
+    status, added = call(
+        client,
+        hook,
+        "crm.requisite.add",
+        {
+            "fields": {
+                "ENTITY_TYPE_ID": 4,
+                "ENTITY_ID": company.pk,
+                "PRESET_ID": 1,
+                "NAME": "Main",
+                "RQ_INN": inn,
+                "RQ_KPP": make_kpp(inn),
+                "RQ_OGRN": make_ogrn(102770013),
+            }
+        },
+    )
+    _, listed = call(
+        client,
+        hook,
+        "crm.requisite.list",
+        {"filter": {"ENTITY_TYPE_ID": 4, "ENTITY_ID": company.pk}},
+    )
+    bad = call(
+        client, hook, "crm.requisite.update", {"id": company.pk, "fields": {"RQ_INN": "123"}}
+    )
+
+    assert (status, added["result"]) == (200, company.pk)
+    assert Company.objects.get(pk=company.pk).inn == inn
+    assert listed["result"][0]["RQ_INN"] == inn
+    assert bad[0] == 400
+    assert bad[1]["error_description"].startswith("RQ_INN:")
