@@ -556,3 +556,34 @@ def test_update_toggle_delete(admin_user, second_stage, make_deal):
     trigger_delete(actor=admin_user, trigger=trigger)
     assert not Trigger.objects.exists()
     assert Lead.objects.count() == 0 and deal.pk
+
+
+def test_the_command_checks_the_dates_once(make_deal, second_stage):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    make_trigger(second_stage, "date_reached", params={"field": "closes_on"})
+    deal = make_deal(closes_on=timezone.localdate())
+    out = StringIO()
+
+    call_command("check_trigger_dates", stdout=out)
+
+    assert "Cards handled: 1" in out.getvalue()
+    assert stage_now(deal) == "in_progress"
+
+
+def test_a_lead_moves_on_a_completed_task_and_a_logged_email(lead_pipeline, manager):
+    make_trigger(stage_of(lead_pipeline, "in_progress"), "client_activity")
+    make_trigger(stage_of(lead_pipeline, "won"), "task_completed")
+    lead = lead_create(
+        actor=manager, data={"title": "Заявка", "stage": stage_of(lead_pipeline, "new")}
+    )
+
+    activity_create(actor=manager, card=lead, kind="email", subject="Письмо", responsible=manager)
+    assert stage_now(lead) == "in_progress"
+
+    task = task_create(actor=manager, title="Перезвонить", responsible=manager, card=lead)
+    task_change_status(actor=manager, task=task, action="complete")
+    assert stage_now(lead) == "won"
+    assert [e.payload["status"] for e in trigger_entries(lead)] == ["moved", "moved"]
