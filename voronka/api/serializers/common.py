@@ -1,6 +1,7 @@
 """Fields and shapes shared by the serializers of every resource."""
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from voronka.access.predicates import visible_to
@@ -47,3 +48,16 @@ class VersionSerializer(serializers.Serializer):
 
 def active_users():
     return get_user_model().objects.all()
+
+
+class MomentField(serializers.DateTimeField):
+    """A date and time from 1900 on: earlier years would come back in the local mean time of
+    the time zone (an offset with seconds, which no client parses)."""
+
+    default_error_messages = {"range": _("Enter a date and time from the year 1900 on.")}
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if moment is not None and moment.year < 1900:
+            self.fail("range")
+        return moment

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from voronka.api.base import ShapedModelSerializer
-from voronka.api.serializers.common import VersionSerializer
+from voronka.api.serializers.common import MomentField, VersionSerializer
 from voronka.tasks.models import Task
 from voronka.tasks.services import TRANSITIONS
 from voronka.timeline.models import Activity, ActivityKind, TimelineEntry
@@ -43,7 +43,7 @@ class ActivityInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=ActivityKind.choices)
     subject = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True, default="")
-    deadline = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    deadline = MomentField(required=False, allow_null=True, default=None)
     responsible = serializers.PrimaryKeyRelatedField(
         queryset=Activity._meta.get_field("responsible").related_model.objects.filter(
             is_active=True
@@ -98,7 +98,7 @@ class TaskInputSerializer(VersionSerializer):
     observers = serializers.PrimaryKeyRelatedField(
         queryset=USERS.objects.all(), many=True, required=False
     )
-    deadline = serializers.DateTimeField(required=False, allow_null=True)
+    deadline = MomentField(required=False, allow_null=True)
     requires_control = serializers.BooleanField(required=False)
     checklist = serializers.ListField(
         child=serializers.CharField(max_length=500), required=False, help_text="On creation."
@@ -116,7 +116,7 @@ class TaskStatusSerializer(VersionSerializer):
 
 
 class TaskDeadlineSerializer(VersionSerializer):
-    deadline = serializers.DateTimeField(allow_null=True)
+    deadline = MomentField(allow_null=True)
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 

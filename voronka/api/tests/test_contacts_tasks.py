@@ -159,3 +159,12 @@ def test_task_on_a_card_and_filters(api, manager):
     TaskFactory(responsible=manager, status=TaskStatus.DONE)
     rows = api.get("/api/v1/tasks/", {"status": "new"}).json()["results"]
     assert [row["id"] for row in rows] == [response.json()["id"]]
+
+
+def test_a_deadline_before_1900_is_refused(api, manager):
+    task = TaskFactory(responsible=manager)
+    response = api.post(
+        f"/api/v1/tasks/{task.pk}/deadline/", {"deadline": "0274-10-11T04:19:55Z"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "deadline" in errors_of(response)

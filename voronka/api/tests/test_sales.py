@@ -164,7 +164,7 @@ def test_deal_created_with_contacts_and_product_rows(api, manager, deal_pipeline
     assert body["contacts"] == [{"contact": contact.pk, "is_primary": True}]
     assert body["amount"] == "300.00"
     rows = api.get(f"/api/v1/deals/{body['id']}/product-rows/").json()
-    assert rows["results"] if isinstance(rows, dict) else rows
+    assert rows[0]["quantity"] == "3.000"
 
 
 def test_deal_product_rows_replaced(api, manager, deal_pipeline):

@@ -163,7 +163,7 @@ class LeadViewSet(CardViewSet):
         request=serializers.ProductRowsInputSerializer,
         responses=serializers.ProductRowSerializer(many=True),
     )
-    @action(detail=True, methods=["get", "put"], url_path="product-rows")
+    @action(detail=True, methods=["get", "put"], url_path="product-rows", pagination_class=None)
     def product_rows(self, request, pk=None):
         """The lead's product rows; PUT replaces them all (the amount becomes their total)."""
         return self._product_rows(request, self.get_object())
@@ -290,7 +290,7 @@ class DealViewSet(CardViewSet):
         request=serializers.ProductRowsInputSerializer,
         responses=serializers.ProductRowSerializer(many=True),
     )
-    @action(detail=True, methods=["get", "put"], url_path="product-rows")
+    @action(detail=True, methods=["get", "put"], url_path="product-rows", pagination_class=None)
     def product_rows(self, request, pk=None):
         """The deal's product rows; PUT replaces them all (the amount becomes their total)."""
         return self._product_rows(request, self.get_object())
