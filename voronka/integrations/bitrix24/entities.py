@@ -1,6 +1,8 @@
 """Field mapping tables of leads, deals, contacts and companies (Bitrix24 name ↔ ours), and
 what is built from them: ``*.fields``, rows of get/list, filters and orders, service data."""
 
+import contextlib
+import contextvars
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -439,10 +441,31 @@ UF_TYPES = {
 }
 
 
+# Custom field definitions read once per request (a batch of 50 lists asks 50 times).
+_definitions: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "b24_definitions", default=None
+)
+
+
+@contextlib.contextmanager
+def request_cache():
+    token = _definitions.set({})
+    try:
+        yield
+    finally:
+        _definitions.reset(token)
+
+
 def definitions(kind: Kind) -> list[CustomField]:
-    return list(
+    cache = _definitions.get()
+    if cache is not None and kind.entity in cache:
+        return cache[kind.entity]
+    found = list(
         CustomField.objects.filter(entity=kind.entity, is_active=True).order_by("sort", "pk")
     )
+    if cache is not None:
+        cache[kind.entity] = found
+    return found
 
 
 def uf_name(definition: CustomField) -> str:
@@ -703,6 +726,10 @@ def _condition(kind: Kind, key: str, value: Any) -> Q | None:
     if f.name == "CONTACT_ID" and kind.type_id == DEAL:
         lookup = "contact_links__contact_id"
     value = as_list(value) if isinstance(value, dict) else value
+    if is_empty(value) and operator not in ("", "=", "!", "!="):
+        # A comparison with nothing (an unresolved ``$result`` of a chained batch) matches
+        # nothing, so the chain ends with an empty page instead of starting over.
+        return Q(pk__in=[])
     value = _coerce(kind, f, value)
     if is_empty(value) and operator in ("", "=", "!", "!="):
         empty = Q(**{f"{lookup}__isnull": True})

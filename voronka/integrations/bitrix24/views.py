@@ -6,7 +6,14 @@ import time
 from django.contrib.auth.decorators import login_not_required
 from django.views.decorators.csrf import csrf_exempt
 
-from voronka.integrations.bitrix24 import auth, batch, limiter, methods, registry  # noqa: F401
+from voronka.integrations.bitrix24 import (  # noqa: F401
+    auth,
+    batch,
+    entities,
+    limiter,
+    methods,
+    registry,
+)
 from voronka.integrations.bitrix24.params import (
     ParamsError,
     lower_keys,
@@ -70,7 +77,8 @@ def _respond(request, method: str, build_context) -> object:
         ctx = build_context(params)
         limiter.check(f"{getattr(ctx.token, 'pk', ctx.user.pk)}:{ctx.ip}")
         params.pop("auth", None)
-        result = registry.call(ctx, method, params)
+        with entities.request_cache():
+            result = registry.call(ctx, method, params)
         return json_response(success_body(result, start))
     except B24Error as error:
         return error_response(error)
