@@ -221,3 +221,19 @@ class TestFieldRules:
         body = client_for(manager).get(f"/api/v1/companies/{company.pk}/")
         assert body.status_code == 200
         assert "bank_accounts" not in body.json()
+
+
+def test_changes_of_a_hidden_field_stay_out_of_the_feed(manager, deal_pipeline):
+    from voronka.sales.services import deal_update
+
+    deal = DealFactory(responsible=manager, pipeline=deal_pipeline, amount=1000)
+    deal_update(actor=None, deal=deal, data={"amount": "2000", "title": "Новое"})
+    FieldRule.objects.create(
+        role=Role.objects.get(code="manager"),
+        entity=Entity.DEAL,
+        field="amount",
+        access=FieldAccess.HIDDEN,
+    )
+    feed = client_for(manager).get(f"/api/v1/deals/{deal.pk}/timeline/").json()["results"]
+    fields = [entry["payload"].get("field") for entry in feed if entry["kind"] == "field_changed"]
+    assert fields == ["title"]

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from voronka.api.pagination import FeedCursorPagination
 from voronka.api.serializers import feeds as serializers
-from voronka.timeline.models import Activity, TimelineEntry
+from voronka.timeline.models import Activity, EntryKind, TimelineEntry
 from voronka.timeline.services import activity_complete, activity_create, comment_add
 
 
@@ -35,6 +35,11 @@ class FeedMixin:
         """The card's feed, newest first: changes, stage moves, comments, activities."""
         card = self.get_object()
         entries = self._of_card(TimelineEntry, card)
+        hidden = self.get_serializer_context()["hidden"]
+        if hidden:
+            # Changes of fields hidden from the employee stay out of the feed, as on the card.
+            codes = sorted(hidden | {f"custom_fields.{code}" for code in hidden})
+            entries = entries.exclude(kind=EntryKind.FIELD_CHANGED, payload__field__in=codes)
         return self._paginated(entries, serializers.TimelineEntrySerializer)
 
     @extend_schema(
