@@ -50,6 +50,32 @@ class Method:
     handler: Callable[[Context, dict], Any]
     scope: str
     family: str
+    # Writes run in one transaction (an update and a stage move commit together); reads and
+    # ``batch`` do not, so they never hold SQLite's write lock (its transactions are IMMEDIATE)
+    # and a batch's commands commit one by one, as Bitrix24 runs them.
+    atomic: bool = True
+
+
+READ_VERBS = frozenset(
+    {
+        "get",
+        "list",
+        "fields",
+        "current",
+        "search",
+        "types",
+        "items",
+        "time",
+        "info",
+        "status",
+        "profile",
+        "scope",
+        "methods",
+        "searchcrmentities",
+        "findbycomm",
+        "batch",
+    }
+)
 
 
 REGISTRY: dict[str, Method] = {}
@@ -60,7 +86,8 @@ def method(*names: str, scope: str, family: str = OTHER):
 
     def register(handler):
         for name in names:
-            REGISTRY[name.lower()] = Method(name, handler, scope, family)
+            atomic = name.lower().rsplit(".", 1)[-1] not in READ_VERBS
+            REGISTRY[name.lower()] = Method(name, handler, scope, family, atomic)
         return handler
 
     return register
@@ -139,6 +166,8 @@ def call(ctx: Context, name: str, params: dict) -> Any:
             401,
         )
     try:
+        if not entry.atomic:
+            return entry.handler(ctx, params)
         with transaction.atomic():
             return entry.handler(ctx, params)
     except Exception as error:
