@@ -20,6 +20,8 @@ DEFAULTS: dict[str, Any] = {
     # Addresses on loopback, private, link-local or reserved networks are refused unless
     # this is on (a receiver in the same private network, tests).
     "WEBHOOKS_ALLOW_PRIVATE_TARGETS": False,
+    # Delivered and failed deliveries older than this many days leave the log.
+    "WEBHOOKS_KEEP_DAYS": 30,
     # How much of a receiver's answer the delivery log keeps.
     "WEBHOOKS_RESPONSE_EXCERPT": 1000,
 }

@@ -531,3 +531,14 @@ def deliver_due(
             done += 1
         if max_seconds is not None and (now() - started).total_seconds() > max_seconds:
             return done
+
+
+def deliveries_purge(*, now: datetime.datetime | None = None) -> int:
+    """Remove delivered and failed deliveries older than ``WEBHOOKS_KEEP_DAYS`` from the log;
+    waiting ones stay whatever their age. Returns how many went."""
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(days=setting("WEBHOOKS_KEEP_DAYS"))
+    deleted, _by_model = WebhookDelivery.objects.filter(
+        status__in=(DeliveryStatus.DELIVERED, DeliveryStatus.FAILED), created_at__lt=cutoff
+    ).delete()
+    return deleted

@@ -5,6 +5,7 @@ import uuid
 from celery import shared_task
 
 from voronka.integrations.services import deliver_due as deliver_due_deliveries
+from voronka.integrations.services import deliveries_purge
 
 
 def worker_name(prefix: str = "celery") -> str:
@@ -17,3 +18,9 @@ def deliver_due() -> int:
     change that produced an event somebody subscribed to; a time budget leaves the worker to
     others."""
     return deliver_due_deliveries(worker_id=worker_name(), max_seconds=50)
+
+
+@shared_task(name="integrations.purge_deliveries", ignore_result=True)
+def purge_deliveries() -> int:
+    """Keep the delivery log to ``WEBHOOKS_KEEP_DAYS``; sent by the scheduler daily."""
+    return deliveries_purge()

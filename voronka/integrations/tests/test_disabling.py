@@ -146,3 +146,24 @@ def test_a_failed_delivery_is_sent_again_as_a_new_delivery_with_the_same_event(
     assert failed.status == DeliveryStatus.FAILED
     assert receiver.requests[0].body == receiver.requests[1].body
     assert AuditEvent.objects.filter(action="webhook.redelivered").exists()
+
+
+def test_old_finished_deliveries_leave_the_log_and_waiting_ones_stay(settings):
+    from voronka.integrations.services import deliveries_purge
+
+    settings.WEBHOOKS_KEEP_DAYS = 30
+    subscription = WebhookSubscriptionFactory()
+    enqueue(subscription, count=4)
+    old = timezone.now() - datetime.timedelta(days=31)
+    rows = list(WebhookDelivery.objects.order_by("pk"))
+    WebhookDelivery.objects.filter(pk=rows[0].pk).update(
+        status=DeliveryStatus.DELIVERED, created_at=old
+    )
+    WebhookDelivery.objects.filter(pk=rows[1].pk).update(
+        status=DeliveryStatus.FAILED, created_at=old
+    )
+    WebhookDelivery.objects.filter(pk=rows[2].pk).update(created_at=old)
+    WebhookDelivery.objects.filter(pk=rows[3].pk).update(status=DeliveryStatus.DELIVERED)
+
+    assert deliveries_purge() == 2
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {rows[2].pk, rows[3].pk}
