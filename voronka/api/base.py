@@ -36,14 +36,16 @@ class ApiViewMixin:
     def dispatch(self, request, *args, **kwargs):
         self.args = args
         self.kwargs = kwargs
-        digest = idempotency.request_digest(request) if request.method == "POST" else ""
+        django_request = request
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
         key = None
         try:
+            # The digest reads the body before anything else consumes it.
+            digest = idempotency.request_digest(django_request)
             self.initial(request, *args, **kwargs)
-            key = idempotency.request_key(request)
+            key = idempotency.request_key(request) if digest else None
             response = idempotency.replay(request, key, digest) if key else None
             if response is None:
                 handler = getattr(self, request.method.lower(), None)

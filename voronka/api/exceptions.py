@@ -9,7 +9,7 @@ hidden record → 404, a stale write (ConflictError) → 409, too many requests 
 
 import logging
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, RequestDataTooBig
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
@@ -73,6 +73,8 @@ def error_body(code: str, detail: str, errors: dict[str, list[str]] | None = Non
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, RequestDataTooBig):
+        exc = exceptions.ParseError(_("The request body is too large."))
     if isinstance(exc, OverflowError | DataError):
         # A number beyond what the database stores (an id of 30 digits, say).
         return Response(

@@ -25,6 +25,9 @@ def request_key(request) -> str | None:
 
 
 def request_digest(request) -> str:
+    """A digest of the method, path and body of a POST carrying a key; empty otherwise."""
+    if request.method != "POST" or not request.META.get(HEADER, "").strip():
+        return ""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())

@@ -237,3 +237,16 @@ def test_changes_of_a_hidden_field_stay_out_of_the_feed(manager, deal_pipeline):
     feed = client_for(manager).get(f"/api/v1/deals/{deal.pk}/timeline/").json()["results"]
     fields = [entry["payload"].get("field") for entry in feed if entry["kind"] == "field_changed"]
     assert fields == ["title"]
+
+
+def test_a_hidden_field_cannot_order_the_list(manager, deal_pipeline):
+    FieldRule.objects.create(
+        role=Role.objects.get(code="manager"),
+        entity=Entity.DEAL,
+        field="amount",
+        access=FieldAccess.HIDDEN,
+    )
+    rich = DealFactory(responsible=manager, pipeline=deal_pipeline, amount=500)
+    poor = DealFactory(responsible=manager, pipeline=deal_pipeline, amount=100)
+    rows = client_for(manager).get("/api/v1/deals/?ordering=-amount").json()["results"]
+    assert [row["id"] for row in rows] == [poor.pk, rich.pk]

@@ -5,7 +5,21 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import filters, mixins, status
 from rest_framework.response import Response
 
+from voronka.access.predicates import hidden_fields
 from voronka.api.base import FIELDS_PARAMETER, ApiGenericViewSet
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """Ordering by the listed fields, except those hidden from the employee (the order would
+    reveal them)."""
+
+    def get_valid_fields(self, queryset, view, context=None):
+        fields = super().get_valid_fields(queryset, view, context or {})
+        entity = getattr(view, "hidden_entity", None)
+        if not entity:
+            return fields
+        hidden = hidden_fields(view.request.user, entity)
+        return [(name, label) for name, label in fields if name not in hidden]
 
 
 def service_data(validated: dict, *, drop=("version",)) -> dict:
@@ -15,7 +29,7 @@ def service_data(validated: dict, *, drop=("version",)) -> dict:
 class ReadOnlyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiGenericViewSet):
     """List (cursor pages, filters, ordering) and retrieve; ``fields=`` on both."""
 
-    filter_backends = [filters.OrderingFilter]
+    filter_backends = [OrderingFilter]
 
     @extend_schema(parameters=[FIELDS_PARAMETER])
     def list(self, request, *args, **kwargs):

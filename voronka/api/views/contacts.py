@@ -5,14 +5,18 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 
 from voronka.access.models import Entity
 from voronka.access.predicates import hidden_fields
 from voronka.api.serializers import contacts as serializers
-from voronka.api.views.common import ReadOnlyViewSet, ServiceWriteMixin, service_data
+from voronka.api.views.common import (
+    OrderingFilter,
+    ReadOnlyViewSet,
+    ServiceWriteMixin,
+    service_data,
+)
 from voronka.api.views.feeds import FeedMixin
 from voronka.contacts.filtersets import CompanyFilterSet, ContactFilterSet
 from voronka.contacts.models import ContactCompany
@@ -45,7 +49,7 @@ class ContactViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     serializer_class = serializers.ContactSerializer
     input_serializer_class = serializers.ContactInputSerializer
     filterset_class = ContactFilterSet
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = [*ORDERING, "last_name"]
     ordering = ("-created_at", "-id")
     hidden_entity = Entity.CONTACT
@@ -130,7 +134,7 @@ class CompanyViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     serializer_class = serializers.CompanySerializer
     input_serializer_class = serializers.CompanyInputSerializer
     filterset_class = CompanyFilterSet
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = [*ORDERING, "title"]
     ordering = ("-created_at", "-id")
     hidden_entity = Entity.COMPANY

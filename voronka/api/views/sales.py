@@ -4,14 +4,19 @@ sales catalogues (pipelines with stages, loss reasons, products)."""
 from django.db.models import Prefetch
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from voronka.access.models import Action, Entity
 from voronka.access.predicates import visible_to
 from voronka.api.serializers import sales as serializers
-from voronka.api.views.common import ReadOnlyViewSet, ServiceWriteMixin, service_data
+from voronka.api.views.common import (
+    OrderingFilter,
+    ReadOnlyViewSet,
+    ServiceWriteMixin,
+    service_data,
+)
 from voronka.api.views.feeds import FeedMixin
 from voronka.sales import selectors
 from voronka.sales.filtersets import DealFilterSet, LeadFilterSet
@@ -38,7 +43,7 @@ CARD_ORDERING = ["created_at", "updated_at", "amount", "title", "id"]
 
 
 class CardViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     ordering_fields = CARD_ORDERING
     ordering = ("-created_at", "-id")
 

@@ -3,10 +3,9 @@ custom field definitions."""
 
 from django.contrib.auth import get_user_model
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework import filters
 
 from voronka.api.serializers import settings as serializers
-from voronka.api.views.common import ReadOnlyViewSet
+from voronka.api.views.common import OrderingFilter, ReadOnlyViewSet
 from voronka.customization.models import CustomField, Source
 from voronka.staff.models import Department
 
@@ -15,7 +14,7 @@ class UserViewSet(ReadOnlyViewSet):
     """Employees (for responsible and participants)."""
 
     serializer_class = serializers.UserSerializer
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_fields = ["department", "is_active"]
     ordering_fields = ["last_name", "id"]
     ordering = ("id",)
@@ -47,7 +46,7 @@ class CustomFieldViewSet(ReadOnlyViewSet):
     companies; the values are in each card's ``custom_fields`` by ``code``."""
 
     serializer_class = serializers.CustomFieldSerializer
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_fields = ["entity", "is_active"]
     ordering_fields = ["sort", "id"]
     ordering = ("id",)

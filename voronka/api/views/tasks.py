@@ -5,14 +5,14 @@ from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import filters, status
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from voronka.access.models import Entity
 from voronka.api.serializers import feeds as serializers
-from voronka.api.views.common import ReadOnlyViewSet, ServiceWriteMixin
+from voronka.api.views.common import OrderingFilter, ReadOnlyViewSet, ServiceWriteMixin
 from voronka.staff.models import User
 from voronka.tasks.models import Task, TaskStatus
 from voronka.tasks.selectors import visible_tasks
@@ -44,7 +44,7 @@ class TaskFilterSet(django_filters.FilterSet):
 class TaskViewSet(ServiceWriteMixin, ReadOnlyViewSet):
     serializer_class = serializers.TaskSerializer
     input_serializer_class = serializers.TaskInputSerializer
-    filter_backends = [DjangoFilterBackend, filters.OrderingFilter]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
     filterset_class = TaskFilterSet
     ordering_fields = ["created_at", "updated_at", "id"]
     ordering = ("-created_at", "-id")
