@@ -110,7 +110,7 @@ def test_a_list_page_costs_the_same_queries_for_5_and_25_leads(client, manager):
         assert response.status_code == 200
         counts.append(len(queries))
 
-    assert counts == [9, 9]
+    assert counts == [7, 7]
 
 
 def test_stages_and_sources_are_added_changed_and_removed_with_settings_rights(
