@@ -530,6 +530,14 @@ class Change:
     stage: str = ""  # the stage's name, for sections on stages
     type: str = ""  # the action, trigger kind or check
 
+    @property
+    def kind_label(self) -> str:
+        return {
+            "robots": _("Robot"),
+            "triggers": _("Trigger"),
+            "monitoring": _("Monitoring rule"),
+        }.get(self.section, self.section)
+
 
 @dataclass
 class ImportReport:

@@ -114,6 +114,7 @@ def test_import_previews_the_changes_then_writes_them_on_confirmation(client, ad
     text = preview.content.decode()
     assert preview.status_code == 200, text
     assert "import-preview" in text and "Assign in turn" in text and "Thank" in text
+    assert "<td>Robot</td>" in text
     assert Robot.objects.filter(pipeline=target).count() == 1
 
     done = client.post(
