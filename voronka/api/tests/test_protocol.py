@@ -152,3 +152,11 @@ def test_docs_page_lists_every_operation_for_employees(client, manager):
     assert "/api/v1/leads/{id}/convert/" in content
     assert "Idempotency-Key" in content
     assert 'href="/accounts/tokens/"' in content
+
+
+def test_the_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/leads/{id}/move/" in target.read_text()
