@@ -230,3 +230,39 @@ def test_deliveries_of_a_switched_off_subscription_wait(receiver):
     enqueue(subscription)
     assert deliver_due(worker_id="w1") == 0
     assert WebhookDelivery.objects.get().status == DeliveryStatus.PENDING
+
+
+def test_another_format_builds_its_own_body_through_the_same_sender(receiver, monkeypatch):
+    """How a Bitrix24 ``event.bind`` subscription is sent: its format's encoder builds a
+    form-encoded body; retries, the log and the signature headers stay the same."""
+    from urllib.parse import parse_qs, urlencode
+
+    monkeypatch.setattr(sender, "_encoders", dict(sender._encoders))
+
+    def bitrix24_form(subscription, delivery):
+        body = urlencode(
+            {
+                "event": subscription.options["event"],
+                "data[FIELDS][ID]": delivery.payload["data"]["id"],
+                "auth[application_token]": subscription.options["application_token"],
+            }
+        ).encode()
+        return body, "application/x-www-form-urlencoded", {}
+
+    sender.register_format("bitrix24-form", bitrix24_form)
+    subscription = WebhookSubscriptionFactory(
+        target_url=receiver.url,
+        format="bitrix24-form",
+        event_types=["deal.created"],
+        options={"event": "ONCRMDEALADD", "application_token": "abc"},
+    )
+    deliveries_enqueue(event_type="deal.created", payload={"data": {"id": 42}})
+    assert deliver_due(worker_id="w1") == 1
+    [request] = receiver.requests
+    assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert parse_qs(request.body.decode()) == {
+        "event": ["ONCRMDEALADD"],
+        "data[FIELDS][ID]": ["42"],
+        "auth[application_token]": ["abc"],
+    }
+    assert documented_verifier()(subscription.secret, request.headers, request.body)
