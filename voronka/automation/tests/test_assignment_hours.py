@@ -115,3 +115,21 @@ def test_working_hours_are_read_in_the_installation_s_time_zone(settings, shifts
     assert outside_working_hours(day, moment) is None
     settings.TIME_ZONE = "Asia/Vladivostok"  # 00:30 on Thursday there
     assert outside_working_hours(day, moment) == "outside working hours 09:00–18:00"
+
+
+def test_least_loaded_weighs_open_tasks_like_activities(make_deal, first_stage, shifts):
+    from voronka.tasks.services import task_create
+
+    day, evening, _weekend = shifts
+    for _ in range(3):
+        task_create(actor=None, title="Позвонить", responsible=day)
+    done = task_create(actor=None, title="Старая", responsible=evening)
+    done.status = "done"
+    done.save(update_fields=["status"])
+
+    picked, run, _result = assign_at(
+        make_deal, first_stage, [day, evening], next_wednesday_at(15), strategy="least_loaded"
+    )
+
+    assert picked == evening
+    assert [c["load"] for c in run.trace["action"]["candidates"]] == ["1.5", "0"]
