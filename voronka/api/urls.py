@@ -12,6 +12,8 @@ app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+# One pattern per name: the format is chosen by the Accept header, not a ".json" suffix.
+router.include_format_suffixes = False
 router.register("leads", sales.LeadViewSet, basename="lead")
 router.register("deals", sales.DealViewSet, basename="deal")
 router.register("pipelines", sales.PipelineViewSet, basename="pipeline")
