@@ -256,3 +256,31 @@ def test_reference_lists(api, deal_pipeline):
     assert api.get("/api/v1/stages/").status_code == 200
     for name in ("users", "departments", "sources", "custom-fields", "products"):
         assert api.get(f"/api/v1/{name}/").status_code == 200
+
+
+def test_a_move_fills_required_contacts_in_the_same_step(
+    api, manager, deal_pipeline, stranger_contact
+):
+    target = stage(deal_pipeline, "in_progress")
+    target.required_fields = ["contacts"]
+    target.save(update_fields=["required_fields"])
+    deal = DealFactory(responsible=manager, pipeline=deal_pipeline)
+    url = f"/api/v1/deals/{deal.pk}/move/"
+    missing = api.post(url, {"stage": target.pk}, format="json")
+    assert "contacts" in errors_of(missing)
+    hidden = api.post(
+        url, {"stage": target.pk, "data": {"contacts": [stranger_contact.pk]}}, format="json"
+    )
+    assert "data.contacts" in errors_of(hidden)
+    contact = ContactFactory(responsible=manager)
+    moved = api.post(url, {"stage": target.pk, "data": {"contacts": [contact.pk]}}, format="json")
+    assert moved.status_code == 200, moved.json()
+    assert moved.json()["contacts"] == [{"contact": contact.pk, "is_primary": True}]
+
+
+@pytest.fixture
+def stranger_contact(db):
+    from voronka.staff.tests.factories import DepartmentFactory, UserFactory
+
+    stranger = UserFactory(username="stranger", department=DepartmentFactory(name="Закупки"))
+    return ContactFactory(responsible=stranger, created_by=stranger)

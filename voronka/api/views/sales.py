@@ -2,10 +2,12 @@
 sales catalogues (pipelines with stages, loss reasons, products)."""
 
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from voronka.access.models import Action, Entity
@@ -22,7 +24,7 @@ from voronka.sales import selectors
 from voronka.sales.filtersets import DealFilterSet, LeadFilterSet
 from voronka.sales.models import DealContact, LossReason, Product, Stage
 from voronka.sales.selectors.boards import open_pipelines
-from voronka.sales.selectors.cards import card_product_rows
+from voronka.sales.selectors.cards import card_product_rows, contacts_by_id
 from voronka.sales.services import (
     deal_change_pipeline,
     deal_close_lost,
@@ -201,6 +203,28 @@ class DealViewSet(CardViewSet):
     def _contacts(items):
         return [dict(item) for item in items] if items is not None else None
 
+    def _step_data(self, data):
+        """The fields a move fills in the same step; contacts come as ids (or
+        ``{"contact": id, "is_primary": true}``) of contacts the employee sees."""
+        if not data or "contacts" not in data:
+            return data
+        items = data["contacts"]
+        if not isinstance(items, list):
+            raise ValidationError({"data.contacts": [_("Give a list of contact ids.")]})
+        wanted = [item.get("contact") if isinstance(item, dict) else item for item in items]
+        found = contacts_by_id(user=self.request.user, ids=wanted)
+        links = []
+        for item, pk in zip(items, wanted, strict=True):
+            is_id = isinstance(pk, int) and not isinstance(pk, bool)
+            contact = found.get(pk) if is_id else None
+            if contact is None:
+                raise ValidationError(
+                    {"data.contacts": [_("There is no contact with id %(id)s.") % {"id": pk}]}
+                )
+            primary = bool(item.get("is_primary")) if isinstance(item, dict) else False
+            links.append({"contact": contact, "is_primary": primary})
+        return {**data, "contacts": links}
+
     def perform_service_create(self, data):
         contacts = data.pop("contacts", None)
         product_rows = data.pop("product_rows", None)
@@ -242,7 +266,7 @@ class DealViewSet(CardViewSet):
             "actor": request.user,
             "deal": deal,
             "stage": values["stage"],
-            "data": values.get("data"),
+            "data": self._step_data(values.get("data")),
             "loss_reason": values.get("loss_reason"),
             "loss_comment": values.get("loss_comment", ""),
             "expected_version": values.get("version"),
@@ -264,7 +288,7 @@ class DealViewSet(CardViewSet):
         deal = deal_close_won(
             actor=request.user,
             deal=deal,
-            data=payload.validated_data.get("data"),
+            data=self._step_data(payload.validated_data.get("data")),
             expected_version=payload.validated_data.get("version"),
         )
         return self.respond(deal)
@@ -282,7 +306,7 @@ class DealViewSet(CardViewSet):
             deal=deal,
             loss_reason=values["loss_reason"],
             loss_comment=values.get("loss_comment", ""),
-            data=values.get("data"),
+            data=self._step_data(values.get("data")),
             expected_version=values.get("version"),
         )
         return self.respond(deal)
