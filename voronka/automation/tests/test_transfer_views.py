@@ -56,8 +56,8 @@ def test_export_downloads_the_pipelines_automation_as_a_json_file(
     robots.name = "Продажи опт"
     robots.save()
 
-    # Session, user, pipeline, stages, robots, the usernames.
-    with django_assert_num_queries(6):
+    # Session, user, pipeline, stages, robots, the usernames, triggers, monitoring rules.
+    with django_assert_num_queries(8):
         response = client.get(_export_url(robots))
 
     assert response.status_code == 200
