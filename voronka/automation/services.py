@@ -4,7 +4,9 @@ cancelling them when it leaves, claiming due runs under a lease and executing th
 Runs are created by in-transaction event handlers, so a stage change and its runs commit
 together. A worker claims due runs (``claim_due_runs``) and executes each in one transaction
 (``execute_run``): the card and the run are locked in that order — the order a stage move takes
-them — so a worker and a person moving the card never deadlock.
+them — so a worker and a person moving the card never deadlock. An action that talks to another
+server (a webhook, an e-mail) is sent with no transaction open and recorded in a short one
+afterwards (``_execute_external``): a slow server never holds the database.
 """
 
 import contextvars
@@ -28,13 +30,15 @@ from voronka.automation.actions import (
     ActionFailed,
     ActionSkipped,
     ActionWaiting,
+    Outcome,
+    effect_once,
     get_action,
     validate_params,
 )
 from voronka.automation.actions.base import reset_action_now, set_action_now
 from voronka.automation.conf import setting
 from voronka.automation.fields import cached_definitions, definitions_of, entity_of_model
-from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunStatus
+from voronka.automation.models import OPEN_STATUSES, Robot, RobotRun, RunEffect, RunStatus
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import Deal, Lead, Pipeline
 from voronka.timeline.models import EntryKind
@@ -415,7 +419,7 @@ def execute_run(
 
 def _peek(run_ids: list[int]) -> dict[int, dict[str, Any]]:
     rows = RobotRun.objects.filter(pk__in=run_ids).values(
-        "pk", "card_type_id", "card_id", "status", "lease_owner"
+        "pk", "card_type_id", "card_id", "status", "lease_owner", "robot__action"
     )
     return {row["pk"]: row for row in rows}
 
@@ -423,88 +427,107 @@ def _peek(run_ids: list[int]) -> dict[int, dict[str, Any]]:
 def _execute(
     run_id: int, worker_id: str, peek: dict[str, Any], *, now: datetime.datetime | None = None
 ) -> Result | None:
-    # The card is locked before the run: the order a stage move takes them in.
     model = ContentType.objects.get_for_id(peek["card_type_id"]).model_class()
+    now = now or timezone.now()
     try:
-        with transaction.atomic():
-            card = model.all_objects.select_for_update().filter(pk=peek["card_id"]).first()
-            run = (
-                # Only the run's row: locking the joined robot, pipeline and stage too would
-                # make people's stage moves (their foreign-key checks) wait on the workers.
-                RobotRun.objects.select_for_update(of=("self",))
-                .select_related("robot", "robot__pipeline", "stage")
-                .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
-                .first()
-            )
-            if run is None:
-                return None
-            return _execute_locked(run, card, now=now or timezone.now())
+        action = get_action(peek["robot__action"])
+        if action is None or not action.external:
+            try:
+                with transaction.atomic():
+                    card, run = _lock(model, peek["card_id"], run_id, worker_id)
+                    if run is None:
+                        return None
+                    return _execute_locked(run, card, now=now)
+            except _SendOutside:  # the robot's action was changed to one that sends
+                pass
+        return _execute_external(run_id, worker_id, model, peek["card_id"], now=now)
     except Exception as error:  # the runner's boundary: no failure may lose a run
         logger.exception("Robot run %s failed", run_id)
-        return _retry_or_fail(run_id, worker_id, error, now=now or timezone.now())
+        return _retry_or_fail(run_id, worker_id, error, now=now)
 
 
-def _execute_locked(run: RobotRun, card, *, now) -> Result:
-    trace: dict[str, Any] = dict(run.trace or {})
+def _lock(model: type[models.Model], card_id: int, run_id: int, worker_id: str | None):
+    """The card and the run, locked in this order — the order a stage move takes them in. The
+    run only while it is running for ``worker_id`` (any status when None)."""
+    card = model.all_objects.select_for_update().filter(pk=card_id).first()
+    runs = RobotRun.objects.filter(pk=run_id)
+    if worker_id is not None:
+        runs = runs.filter(status=RunStatus.RUNNING, lease_owner=worker_id)
+    run = (
+        # Only the run's row: locking the joined robot, pipeline and stage too would make
+        # people's stage moves (their foreign-key checks) wait on the workers.
+        runs.select_for_update(of=("self",))
+        .select_related("robot", "robot__pipeline", "stage")
+        .first()
+    )
+    return card, run
+
+
+def _verdict(run: RobotRun, card, trace: dict[str, Any]) -> tuple[str, str, Any] | None:
+    """Why the run ends without its action — (status, outcome, the card for the feed) — or None
+    when the action is to be performed. Writes nothing; fills ``trace["condition"]``."""
     robot = run.robot
     if card is None or getattr(card, "is_deleted", False):
-        return _finish(run, None, RunStatus.SKIPPED, _("The card was deleted."), trace, now)
+        return RunStatus.SKIPPED, _("The card was deleted."), None
     if card.stage_id != run.stage_id:
-        return _finish(
-            run, card, RunStatus.SKIPPED, _("The card is no longer in the stage."), trace, now
-        )
+        return RunStatus.SKIPPED, _("The card is no longer in the stage."), card
     if not robot.is_active:
-        return _finish(run, card, RunStatus.SKIPPED, _("The robot is switched off."), trace, now)
+        return RunStatus.SKIPPED, _("The robot is switched off."), card
     action = get_action(robot.action)
     if action is None:
-        return _finish(
-            run,
-            card,
-            RunStatus.FAILED,
-            _("Unknown action “%(code)s”.") % {"code": robot.action},
-            trace,
-            now,
-        )
+        return RunStatus.FAILED, _("Unknown action “%(code)s”.") % {"code": robot.action}, card
     definitions = definitions_of(card)
     held, condition_trace = conditions.evaluate(card, robot.condition, definitions)
     trace["condition"] = condition_trace
     # A waiting action reads the condition as what it waits for, not as a reason to skip.
     if not held and not action.waits_for_condition:
-        return _finish(
-            run,
-            card,
+        return (
             RunStatus.SKIPPED,
             _("Condition not met: %(why)s") % {"why": condition_trace["text"]},
-            trace,
-            now,
+            card,
         )
+    return None
+
+
+def _refusal(error: Exception, trace: dict[str, Any]) -> tuple[str, str]:
+    """The status and outcome of an action that refused: skipped, failed, or refused by the
+    card or the parameters (a required field is empty…) — trying again would fail the same
+    way."""
+    if isinstance(error, ActionSkipped):
+        return RunStatus.SKIPPED, str(error)
+    if isinstance(error, ActionFailed):
+        trace["error"] = [str(error)]
+        return RunStatus.FAILED, str(error)
+    trace["error"] = _flatten(error)
+    return RunStatus.FAILED, _("Refused: %(why)s") % {"why": "; ".join(trace["error"])}
+
+
+class _SendOutside(Exception):
+    """The run's action talks to another server: it is executed by ``_execute_external``."""
+
+
+def _execute_locked(run: RobotRun, card, *, now) -> Result:
+    trace: dict[str, Any] = dict(run.trace or {})
+    verdict = _verdict(run, card, trace)
+    if verdict is not None:
+        status, outcome, card = verdict
+        return _finish(run, card, status, outcome, trace, now)
+    action = get_action(run.robot.action)
+    if action.external:
+        raise _SendOutside(action.code)
     token = _current_run.set(run)
     clock = set_action_now(now)
     waiting: ActionWaiting | None = None
     try:
         with transaction.atomic():
             try:
-                outcome = action.perform(run, card, robot.params or {})
+                outcome = action.perform(run, card, run.robot.params or {})
             except ActionWaiting as signal:
                 # Not an error: the effects of this round stay, the run waits for the next.
                 waiting = signal
-    except ActionSkipped as skipped:
-        return _finish(run, card, RunStatus.SKIPPED, str(skipped), trace, now)
-    except ActionFailed as failed:
-        trace["error"] = [str(failed)]
-        return _finish(run, card, RunStatus.FAILED, str(failed), trace, now)
-    except ValidationError as error:
-        # The card or the parameters refuse the action (a required field is empty…): trying
-        # again would fail the same way.
-        trace["error"] = _flatten(error)
-        return _finish(
-            run,
-            card,
-            RunStatus.FAILED,
-            _("Refused: %(why)s") % {"why": "; ".join(trace["error"])},
-            trace,
-            now,
-        )
+    except (ActionSkipped, ActionFailed, ValidationError) as error:
+        status, text = _refusal(error, trace)
+        return _finish(run, card, status, text, trace, now)
     finally:
         reset_action_now(clock)
         _current_run.reset(token)
@@ -512,6 +535,124 @@ def _execute_locked(run: RobotRun, card, *, now) -> Result:
         return _wait(run, card, waiting, trace, now)
     trace["action"] = outcome.details
     return _finish(run, card, RunStatus.DONE, outcome.text, trace, now)
+
+
+# The finishing transaction of a sent action needs this long after the send, inside the lease.
+FINISH_SECONDS = 30
+
+
+def _execute_external(
+    run_id: int, worker_id: str, model: type[models.Model], card_id: int, *, now
+) -> Result | None:
+    """An action that talks to another server, in three steps so that no transaction is open
+    while that server answers (on SQLite every write transaction holds the database's one write
+    lock, on PostgreSQL the card's row would stay locked):
+
+    1. read the run and the card with no transaction, check them as ``_execute_locked`` does
+       and prepare the request;
+    2. extend the run's lease to cover the send if needed, and send;
+    3. lock the card and the run; if the run is no longer this worker's (its lease expired and
+       another worker took it over), do nothing; otherwise record the effect and finish it.
+
+    A worker dying between 2 and 3 leaves the run to be taken over and sent again, with the
+    same idempotency mark (``ExternalAction``). A card that left the stage meanwhile cancelled
+    the run, but the request was sent: the run is done, with a note saying so."""
+    run = (
+        RobotRun.objects.select_related("robot", "robot__pipeline", "stage")
+        .filter(pk=run_id, status=RunStatus.RUNNING, lease_owner=worker_id)
+        .first()
+    )
+    if run is None:
+        return None
+    action = get_action(run.robot.action)
+    if action is None or not action.external:  # the robot's action was changed meanwhile
+        with transaction.atomic():
+            card, run = _lock(model, card_id, run_id, worker_id)
+            return None if run is None else _execute_locked(run, card, now=now)
+    card = model.all_objects.filter(pk=card_id).first()
+    trace: dict[str, Any] = dict(run.trace or {})
+    verdict = _verdict(run, card, trace)
+    if verdict is None and RunEffect.objects.filter(run=run, key=action.effect_key).exists():
+        # A run done before (executed again after its worker was thought dead): not sent again.
+        verdict = RunStatus.DONE, str(action.already_done), card
+    if verdict is None:
+        token = _current_run.set(run)
+        clock = set_action_now(now)
+        try:
+            request = action.prepare(run, card, run.robot.params or {})
+        except (ActionSkipped, ActionFailed, ValidationError) as error:
+            verdict = (*_refusal(error, trace), card)
+        finally:
+            reset_action_now(clock)
+            _current_run.reset(token)
+    if verdict is not None:
+        status, outcome, shown = verdict
+        with transaction.atomic():
+            card, run = _lock(model, card_id, run_id, worker_id)
+            if run is None:
+                return None
+            return _finish(run, card if shown is not None else None, status, outcome, trace, now)
+
+    lease_until = _hold_lease(run, worker_id, action.send_seconds(request))
+    if lease_until is None:
+        return None
+    clock = set_action_now(now)
+    try:
+        sent: Outcome | ActionFailed = action.send(run, request)
+    except ActionFailed as refused:
+        sent = refused
+    finally:
+        reset_action_now(clock)
+
+    with transaction.atomic():
+        card, run = _lock(model, card_id, run_id, None)
+        if run is None:
+            return None  # the robot was deleted meanwhile, its runs with it
+        mine = run.status == RunStatus.RUNNING and run.lease_owner == worker_id
+        if isinstance(sent, ActionFailed):
+            if not mine:
+                return None
+            status, text = _refusal(sent, trace)
+            return _finish(run, card, status, text, trace, now)
+        # Cancelled while this worker still held the lease — by a stage move or a change of the
+        # robot — while the request was on its way: it was sent all the same.
+        cancelled = run.status == RunStatus.CANCELLED and timezone.now() <= lease_until
+        if not (mine or cancelled):
+            return None  # taken over by another worker after the lease expired: it finishes
+        if card is not None and getattr(card, "is_deleted", False):
+            card = None
+        if not effect_once(run, action.effect_key, action.effect_details(request)):
+            if cancelled:
+                return None
+            return _finish(run, card, RunStatus.DONE, str(action.already_done), trace, now)
+        token = _current_run.set(run)
+        try:
+            action.record(run, card, request, sent)
+        finally:
+            _current_run.reset(token)
+        text = sent.text
+        if cancelled or card is None or card.stage_id != run.stage_id:
+            reason = (run.trace or {}).get("cancelled") if cancelled else None
+            reason = reason or _("The card left the stage.")
+            trace["stopped"] = reason
+            text = _("%(outcome)s It was sent before the run was stopped: %(reason)s") % {
+                "outcome": text,
+                "reason": reason,
+            }
+        trace["action"] = sent.details
+        return _finish(run, card, RunStatus.DONE, text, trace, now)
+
+
+def _hold_lease(run: RobotRun, worker_id: str, seconds: float) -> datetime.datetime | None:
+    """Make the run's lease last through a send of ``seconds`` and the finishing transaction;
+    the lease's end, or None when the run is no longer this worker's."""
+    needed = timezone.now() + datetime.timedelta(seconds=seconds + FINISH_SECONDS)
+    if run.lease_until is not None and run.lease_until >= needed:
+        return run.lease_until
+    extended = RobotRun.objects.filter(
+        pk=run.pk, status=RunStatus.RUNNING, lease_owner=worker_id
+    ).update(lease_until=needed)
+    return needed if extended else None
 
 
 # A waiting run is due again at least this long after it waited: an action answering "wait

@@ -80,12 +80,69 @@ class Action:
     holds_following: ClassVar[bool] = False
     # The robot's own condition is what the action waits for, not a reason to skip the run.
     waits_for_condition: ClassVar[bool] = False
+    # Talks to another server: the runner sends it outside any transaction (``ExternalAction``).
+    external: ClassVar[bool] = False
 
     def validate(self, robot: Robot, params: dict[str, Any]) -> None:
         """Checks beyond the schema (a stage of the robot's pipeline…); raise ValidationError."""
 
     def perform(self, run: RobotRun, card: models.Model, params: dict[str, Any]) -> Outcome:
         raise NotImplementedError
+
+
+class ExternalAction(Action):
+    """An action that talks to another server (a webhook, an SMTP server). The runner never
+    holds the database while it waits for that server:
+
+    1. with no write transaction open it reads the run and the card, checks the stage, the
+       robot and the condition, and calls ``prepare`` — the request built from the card;
+    2. with no transaction open, still holding the run's lease (extended to cover
+       ``send_seconds``), it calls ``send``;
+    3. in one short transaction it locks the card and the run, checks the run is still its
+       own, records the effect ``effect_key`` (``effect_once``), calls ``record`` and finishes
+       the run.
+
+    A worker that dies between 2 and 3 leaves the effect unrecorded: the run is taken over and
+    sent again. ``send`` therefore marks the request with something derived from the run id
+    (an ``Idempotency-Key``, a ``Message-ID``) that stays the same on every attempt, so the
+    receiver can drop the repeat.
+    """
+
+    external = True
+    # The key under which the effect is recorded (``effect_once``), one per run.
+    effect_key: ClassVar[str]
+    # The answer of a run whose effect is recorded already: it is not sent again.
+    already_done: ClassVar[Any]
+
+    def prepare(self, run: RobotRun, card: models.Model, params: dict[str, Any]) -> Any:
+        """Everything ``send`` needs, read from the card: no writes, no network. May raise
+        ActionSkipped, ActionFailed or ValidationError as ``perform`` does."""
+        raise NotImplementedError
+
+    def send(self, run: RobotRun, request: Any) -> Outcome:
+        """The call to the other server, with no transaction open. An ordinary exception is
+        retried with the runner's back-off; ActionFailed fails the run at once."""
+        raise NotImplementedError
+
+    def send_seconds(self, request: Any) -> float:
+        """The longest ``send`` may take; the run's lease is extended to cover it."""
+        return 60.0
+
+    def effect_details(self, request: Any) -> dict[str, Any]:
+        return {}
+
+    def record(self, run: RobotRun, card: models.Model | None, request: Any, outcome: Outcome):
+        """Writes that go with a successful send (a feed entry), in the finishing
+        transaction; ``card`` is None when it was deleted meanwhile."""
+
+    def perform(self, run: RobotRun, card: models.Model, params: dict[str, Any]) -> Outcome:
+        """All three steps in the caller's transaction, for callers other than the runner."""
+        request = self.prepare(run, card, params)
+        if not effect_once(run, self.effect_key, self.effect_details(request)):
+            return Outcome(str(self.already_done))
+        outcome = self.send(run, request)
+        self.record(run, card, request, outcome)
+        return outcome
 
 
 _registry: dict[str, Action] = {}

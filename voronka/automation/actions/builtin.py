@@ -2,6 +2,7 @@
 assign the responsible. Every write goes through the sales and timeline services with the
 system as the actor, so required fields, history and events hold as for a person."""
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,14 @@ from django.db import models
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from voronka.automation.actions.base import Action, ActionSkipped, Outcome, effect_once, register
+from voronka.automation.actions.base import (
+    Action,
+    ActionSkipped,
+    ExternalAction,
+    Outcome,
+    effect_once,
+    register,
+)
 from voronka.automation.assignment import DEPARTMENT, LEAST_LOADED, ROUND_ROBIN, choose_responsible
 from voronka.automation.expressions import evaluate, names_in
 from voronka.automation.fields import (
@@ -230,9 +238,20 @@ def client_email(card: models.Model) -> str | None:
     return None
 
 
-class SendEmail(Action):
-    """Sent inside the run's transaction with a Message-ID made from the run id: a retry after
-    a failed commit may send again, and the receiving side sees the same message."""
+@dataclass(frozen=True)
+class EmailRequest:
+    to: str
+    subject: str
+    body: str
+    message_id: str
+
+
+class SendEmail(ExternalAction):
+    """Sent with no database transaction open (``ExternalAction``): a slow SMTP server holds
+    neither SQLite's write lock nor the card's row lock. The ``Message-ID`` is made from the run
+    id, the same on every attempt: a worker that dies after sending but before recording the
+    e-mail leaves the run to be taken over and sent again, and the receiving side sees the
+    same message."""
 
     code = "send_email"
     label = _lazy("Send an e-mail to the client")
@@ -240,31 +259,50 @@ class SendEmail(Action):
         "subject": {"type": "template", "label": _lazy("Subject"), "required": True},
         "body": {"type": "template", "label": _lazy("Text"), "required": True},
     }
+    effect_key = "email"
+    already_done = _lazy("The e-mail was already sent.")
 
-    def perform(self, run, card, params):
+    def prepare(self, run, card, params) -> EmailRequest:
         address = client_email(card)
         if not address:
             raise ActionSkipped(_("The client has no e-mail address."))
-        if not effect_once(run, "email", {"to": address}):
-            return Outcome(_("The e-mail was already sent."))
         context = template_context(card)
-        subject = render(params["subject"], context).replace("\n", " ")
-        message = EmailMessage(
-            subject=subject,
+        return EmailRequest(
+            to=address,
+            subject=render(params["subject"], context).replace("\n", " "),
             body=render(params["body"], context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[address],
-            headers={"Message-ID": f"<robot-run-{run.pk}@voronka>"},
+            message_id=f"<robot-run-{run.pk}@voronka>",
         )
-        message.send()
+
+    def send_seconds(self, request) -> float:
+        # Each step of the SMTP conversation (connect, TLS, login, the letter) may take up to
+        # the timeout.
+        return 4 * float(getattr(settings, "EMAIL_TIMEOUT", None) or 15) + 1
+
+    def effect_details(self, request) -> dict[str, Any]:
+        return {"to": request.to}
+
+    def send(self, run, request):
+        EmailMessage(
+            subject=request.subject,
+            body=request.body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[request.to],
+            headers={"Message-ID": request.message_id},
+        ).send()
+        return Outcome(_("E-mail sent to %(to)s.") % {"to": request.to}, {"to": request.to})
+
+    def record(self, run, card, request, outcome):
+        if card is None:
+            return
         entry_add(
             actor=None,
             card=card,
             kind=EntryKind.COMMENT,
-            text=_("E-mail to %(to)s: %(subject)s") % {"to": address, "subject": subject},
-            payload={"robot_run_id": run.pk, "email_to": address},
+            text=_("E-mail to %(to)s: %(subject)s")
+            % {"to": request.to, "subject": request.subject},
+            payload={"robot_run_id": run.pk, "email_to": request.to},
         )
-        return Outcome(_("E-mail sent to %(to)s.") % {"to": address}, {"to": address})
 
 
 class AssignResponsible(Action):

@@ -1,11 +1,17 @@
 """Calling an outbound webhook from a robot: POST the card's chosen fields and templated
 parameters as JSON.
 
-Every request carries ``Idempotency-Key: robot-run-<id>``, so a receiver sees a retried run as
-the same call, and, when the robot has a secret, ``X-Voronka-Signature: sha256=<hex>`` — the
-HMAC-SHA256 of the raw body with that secret. A 2xx answer finishes the run; a 4xx (but 408
-and 429) fails it at once, trying again would be refused the same way; a 5xx, 408, 429, a
-timeout or a connection error is an ordinary error the runner retries with its back-off.
+Every request carries ``Idempotency-Key: robot-run-<id>`` and, when the robot has a secret,
+``X-Voronka-Signature: sha256=<hex>`` — the HMAC-SHA256 of the raw body with that secret. A 2xx
+answer finishes the run; a 4xx (but 408, 425 and 429) fails it at once, trying again would be
+refused the same way; a 5xx, 408, 425, 429, a timeout or a connection error is an ordinary error
+the runner retries with its back-off.
+
+The call is made with no database transaction open (``ExternalAction``): a slow receiver holds
+neither SQLite's write lock nor the card's row lock. The call is recorded afterwards; a worker
+that dies between the two leaves it unrecorded and the run is taken over and called again —
+with the same ``Idempotency-Key``, which stays the same on every attempt of the run, so the
+receiver can drop the repeat.
 
 Targets on private, loopback, link-local or reserved addresses are refused unless
 ``AUTOMATION_WEBHOOK_ALLOW_PRIVATE`` is set: a robot set up in the web interface must not reach
@@ -19,6 +25,8 @@ import hmac
 import ipaddress
 import json
 import socket
+import time
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,10 +38,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from voronka.automation.actions.base import (
-    Action,
     ActionFailed,
+    ExternalAction,
     Outcome,
-    effect_once,
     register,
 )
 from voronka.automation.actions.builtin import _model_of, template_context
@@ -55,6 +62,8 @@ SIGNATURE_HEADER = "X-Voronka-Signature"
 # Fields sent when the robot chooses none.
 DEFAULT_FIELDS = ("title", "stage", "amount", "currency", "responsible")
 RETRIED_CLIENT_ERRORS = {408, 425, 429}
+# The answer is read up to this size (its first 500 characters go to the run's trace).
+ANSWER_BYTES = 64 * 1024
 
 
 def _setting(name: str) -> Any:
@@ -119,9 +128,18 @@ def _check_target(url: str) -> None:
             )
 
 
-class CallWebhook(Action):
+@dataclass(frozen=True)
+class WebhookRequest:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+class CallWebhook(ExternalAction):
     code = "call_webhook"
     label = _lazy("Call a webhook")
+    effect_key = "webhook"
+    already_done = _lazy("The webhook was already called.")
     params_schema = {
         "url": {"type": "text", "label": _lazy("URL"), "required": True},
         "fields": {"type": "fields", "label": _lazy("Card fields to send")},
@@ -169,11 +187,8 @@ class CallWebhook(Action):
         }
         return json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
 
-    def perform(self, run, card, params):
+    def prepare(self, run, card, params) -> WebhookRequest:
         url = params["url"].strip()
-        if not effect_once(run, "webhook", {"url": url}):
-            return Outcome(_("The webhook was already called."))
-        _check_target(url)
         body = self.body(run, card, params)
         headers = {
             "Content-Type": "application/json; charset=utf-8",
@@ -183,23 +198,43 @@ class CallWebhook(Action):
         if params.get("secret"):
             digest = hmac.new(params["secret"].encode(), body, hashlib.sha256).hexdigest()
             headers[SIGNATURE_HEADER] = f"sha256={digest}"
+        return WebhookRequest(url=url, body=body, headers=headers)
+
+    def send_seconds(self, request) -> float:
+        # Connecting, sending and waiting for the answer each take up to the timeout; reading
+        # the answer is cut at the same deadline.
+        return 3 * float(_setting("AUTOMATION_WEBHOOK_TIMEOUT")) + 1
+
+    def effect_details(self, request) -> dict[str, Any]:
+        return {"url": request.url}
+
+    def send(self, run, request):
+        _check_target(request.url)
+        deadline = time.monotonic() + self.send_seconds(request)
         # A timeout or a refused connection propagates: the runner tries again later.
-        response = httpx.post(
-            url,
-            content=body,
-            headers=headers,
-            timeout=_setting("AUTOMATION_WEBHOOK_TIMEOUT"),
-            follow_redirects=False,
-        )
+        with (
+            httpx.Client(
+                timeout=_setting("AUTOMATION_WEBHOOK_TIMEOUT"), follow_redirects=False
+            ) as client,
+            client.stream(
+                "POST", request.url, content=request.body, headers=request.headers
+            ) as response,
+        ):
+            answer = bytearray()
+            for chunk in response.iter_bytes():
+                answer += chunk
+                if len(answer) >= ANSWER_BYTES or time.monotonic() > deadline:
+                    break
         status = response.status_code
-        details = {"url": url, "status": status, "answer": response.text[:500]}
+        text = bytes(answer).decode(response.charset_encoding or "utf-8", errors="replace")
+        details = {"url": request.url, "status": status, "answer": text[:500]}
         if 200 <= status < 300:
             return Outcome(_("Webhook answered %(status)s.") % {"status": status}, details)
         if status >= 500 or status in RETRIED_CLIENT_ERRORS:
-            raise RuntimeError(f"The webhook answered {status}: {response.text[:200]}")
+            raise RuntimeError(f"The webhook answered {status}: {text[:200]}")
         raise ActionFailed(
             _("The webhook refused the call: %(status)s %(answer)s")
-            % {"status": status, "answer": response.text[:200]}
+            % {"status": status, "answer": text[:200]}
         )
 
 
