@@ -16,6 +16,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connections
 from django.utils import timezone
 
+from voronka.automation import services
 from voronka.automation.actions import get_action
 from voronka.automation.models import RobotRun, RunEffect, RunStatus
 from voronka.automation.services import claim_due_runs, execute_run
@@ -397,3 +398,60 @@ def test_an_email_run_done_before_is_not_sent_again(client_deal, first_stage, le
 
     assert (again.status, again.outcome) == (RunStatus.DONE, "The e-mail was already sent.")
     assert len(letters.sent) == 1
+
+
+def test_a_robot_switched_to_a_webhook_after_the_claim_calls_it_outside(
+    make_deal, first_stage, receiver, monkeypatch
+):
+    robot = RobotFactory(stage=first_stage)
+    deal = make_deal()
+    run = RobotRun.objects.get(card_id=deal.pk)
+    claim()
+    # Changed in the editor between the claim and the execution (same stage: the run stays).
+    type(robot).objects.filter(pk=robot.pk).update(
+        action="call_webhook", params={"url": receiver.url}
+    )
+    calls = []
+    original = services._execute_external
+
+    def external(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_execute_external", external)
+
+    result = execute_run(run.pk, "w1")
+
+    assert (result.status, result.outcome, calls) == (RunStatus.DONE, "Webhook answered 200.", [1])
+    assert len(receiver.received) == 1
+
+
+def test_a_robot_switched_from_a_webhook_after_the_claim_performs_its_new_action(
+    make_deal, first_stage, receiver
+):
+    robot = hook(first_stage, receiver.url)
+    deal = make_deal()
+    run = RobotRun.objects.get(card_id=deal.pk)
+    claim()
+    type(robot).objects.filter(pk=robot.pk).update(action="comment", params={"text": "Готово"})
+
+    result = execute_run(run.pk, "w1")
+
+    assert (result.status, result.outcome) == (RunStatus.DONE, "Comment added: Готово")
+    assert receiver.received == []
+
+
+def test_an_external_action_performed_directly_sends_and_records_in_one_go(
+    make_deal, first_stage, receiver
+):
+    hook(first_stage, receiver.url)
+    deal = make_deal()
+    run = RobotRun.objects.select_related("robot").get(card_id=deal.pk)
+    action = get_action("call_webhook")
+
+    first = action.perform(run, deal, run.robot.params)
+    second = action.perform(run, deal, run.robot.params)
+
+    assert (first.text, second.text) == ("Webhook answered 200.", "The webhook was already called.")
+    assert len(receiver.received) == 1
+    assert RunEffect.objects.filter(run=run, key="webhook").count() == 1
