@@ -231,3 +231,22 @@ def test_the_import_command_lists_the_problems_and_fails(robots, tmp_path):
         call_command("import_automation", str(path_), "--pipeline", robots.name, "--merge")
     with pytest.raises(CommandError, match="No pipeline named “Nowhere”"):
         call_command("export_automation", "Nowhere")
+
+
+def test_the_editor_buttons_offer_import_only_to_who_may_change_the_settings(
+    rf, admin_user, manager, pipeline
+):
+    from django.template.loader import render_to_string
+
+    role_with((Entity.SETTINGS, Action.READ, Scope.ALL), members=[manager])
+    context = {"pipeline": pipeline}
+
+    admin_html = render_to_string(
+        "automation/transfer/_buttons.html", {**context, "user": admin_user}
+    )
+    reader_html = render_to_string(
+        "automation/transfer/_buttons.html", {**context, "user": manager}
+    )
+
+    assert _export_url(pipeline) in admin_html and _import_url(pipeline) in admin_html
+    assert _export_url(pipeline) in reader_html and _import_url(pipeline) not in reader_html
