@@ -206,11 +206,37 @@ AUTOMATION_WORK_HOURS = (
 AUTOMATION_WORK_DAYS = tuple(env.list("AUTOMATION_WORK_DAYS", cast=int, default=[1, 2, 3, 4, 5]))
 AUTOMATION_MAX_ATTEMPTS = env.int("AUTOMATION_MAX_ATTEMPTS", default=5)
 AUTOMATION_LEASE_SECONDS = env.int("AUTOMATION_LEASE_SECONDS", default=60)
+# The "call a webhook" robot: seconds to wait for an answer, and whether it may call addresses
+# on private networks or loopback (a server in the same office network).
+AUTOMATION_WEBHOOK_TIMEOUT = env.float("AUTOMATION_WEBHOOK_TIMEOUT", default=10)
+AUTOMATION_WEBHOOK_ALLOW_PRIVATE = env.bool("AUTOMATION_WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# Notifications: also e-mail each one to employees who have an address.
+NOTIFICATIONS_EMAIL = env.bool("NOTIFICATIONS_EMAIL", default=False)
+
+# Outbound webhooks: receiver timeout, attempts of a delivery, switching off after failures,
+# addresses on private networks (a receiver in the same office network), days of the log.
+WEBHOOKS_TIMEOUT = env.float("WEBHOOKS_TIMEOUT", default=10)
+WEBHOOKS_MAX_ATTEMPTS = env.int("WEBHOOKS_MAX_ATTEMPTS", default=10)
+WEBHOOKS_DISABLE_AFTER_FAILURES = env.int("WEBHOOKS_DISABLE_AFTER_FAILURES", default=10)
+WEBHOOKS_ALLOW_PRIVATE_TARGETS = env.bool("WEBHOOKS_ALLOW_PRIVATE_TARGETS", default=False)
+WEBHOOKS_KEEP_DAYS = env.int("WEBHOOKS_KEEP_DAYS", default=30)
+
+# Bitrix24-compatible API (/rest/): leaky bucket per webhook and client address; off unless
+# set, e.g. BITRIX24_RATE_LIMIT='{"rate": 2, "burst": 50}'. Counts live in the cache: point
+# CACHE_URL at Redis when several processes serve the API.
+BITRIX24_RATE_LIMIT = env.json("BITRIX24_RATE_LIMIT", default=None)
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
     # Due robot runs; immediate ones are also kicked the moment their stage change commits.
     "automation-run-due": {"task": "automation.run_due", "schedule": 5.0},
+    "automation-triggers-due": {"task": "automation.triggers_due", "schedule": 60.0},
+    "automation-monitoring": {"task": "automation.monitoring", "schedule": 60.0},
+    "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 10.0},
+    "integrations-purge-deliveries": {"task": "integrations.purge_deliveries", "schedule": 86400.0},
+    "api-purge-idempotency-keys": {"task": "api.purge_idempotency_keys", "schedule": 3600.0},
 }
 
 # Outgoing e-mail (robots' letters to clients). With EMAIL_HOST set it goes through that SMTP

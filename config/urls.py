@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("voronka.access.urls")),
     path("", include("voronka.tasks.urls")),
     path("", include("voronka.automation.urls")),
+    path("", include("voronka.automation.monitoring.urls")),
+    path("", include("voronka.automation.urls_transfer")),
     path("", include("voronka.notifications.urls")),
     path("", include("voronka.integrations.urls")),
     path("api/v1/", include("voronka.api.urls")),

@@ -199,6 +199,7 @@ def audit_groups() -> list[tuple[str, str]]:
         ("card", _("Recycle bin")),
         ("export", _("Exports")),
         ("merge", _("Merges")),
+        ("webhook", _("Webhooks")),
     ]
 
 
@@ -226,6 +227,15 @@ def audit_action_label(action: str) -> str:
         "card.delete": _("Moved to the recycle bin"),
         "card.restore": _("Restored from the recycle bin"),
         "card.purge": _("Deleted for good"),
+        "webhook.created": _("Added a webhook"),
+        "webhook.updated": _("Changed a webhook"),
+        "webhook.enabled": _("Switched a webhook on"),
+        "webhook.switched_off": _("Switched a webhook off"),
+        "webhook.disabled": _("A webhook was switched off after failed deliveries"),
+        "webhook.deleted": _("Deleted a webhook"),
+        "webhook.secret_shown": _("Looked at a webhook's secret"),
+        "webhook.secret_rotated": _("Replaced a webhook's secret"),
+        "webhook.redelivered": _("Sent a webhook delivery again"),
     }
     return labels.get(action, action)
 

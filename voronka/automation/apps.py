@@ -8,23 +8,26 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation")
 
     def ready(self) -> None:
+        # The sub-packages' periodic tasks are imported too: Celery's autodiscovery misses them.
         from voronka.automation import handlers
-        from voronka.automation.actions import builtin  # noqa: F401 - registers the actions
-
-        handlers.connect()
+        from voronka.automation.actions import builtin, deals, flow, webhook
+        from voronka.automation.monitoring import tasks as _monitoring  # noqa: F401
         from voronka.automation.triggers import handlers as trigger_handlers
-        from voronka.automation.triggers import tasks  # noqa: F401 - the periodic date check
-
-        trigger_handlers.connect()
+        from voronka.automation.triggers import tasks as _triggers  # noqa: F401
         from voronka.timeline.registry import register_entry_template
 
+        handlers.connect()
+        trigger_handlers.connect()
         register_entry_template("robot", "automation/_timeline_entry.html")
+        builtin  # noqa: B018 - importing it registers the built-in actions
+        deals.register_deal_actions()
+        webhook.register_webhook_action()
+        flow.register_flow_actions()
         if apps.is_installed("voronka.tasks"):
             from voronka.automation.actions.tasks import register_task_action
 
             register_task_action()
-        from voronka.automation.actions import deals, flow, webhook
+        if apps.is_installed("voronka.notifications"):
+            from voronka.automation.actions.notify import register_notify_action
 
-        deals.register_deal_actions()
-        webhook.register_webhook_action()
-        flow.register_flow_actions()
+            register_notify_action()

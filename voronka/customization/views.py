@@ -195,11 +195,34 @@ class SettingsIndexView(RightRequiredMixin, TemplateView):
                 [
                     (
                         reverse("automation:editor"),
-                        _("Robots"),
+                        _("Robots and triggers"),
                         _(
                             "What happens when a card enters a stage: e-mails, tasks, "
-                            "assignment, field changes."
+                            "assignment, field changes; events that move cards on."
                         ),
+                    ),
+                    (
+                        reverse("monitoring:rules"),
+                        _("Monitoring"),
+                        _(
+                            "Periodic checks: leads not taken into work, overdue tasks, deals "
+                            "without a task, clients without contact, birthdays."
+                        ),
+                    ),
+                ],
+            ),
+            (
+                _("Integrations"),
+                [
+                    (
+                        reverse("integrations:webhook_list"),
+                        _("Webhooks"),
+                        _("Events of the CRM posted as signed JSON to other systems."),
+                    ),
+                    (
+                        reverse("api:docs"),
+                        _("REST API"),
+                        _("Our API and the Bitrix24-compatible one: addresses, tokens, methods."),
                     ),
                 ],
             ),

@@ -46,8 +46,13 @@ PREFIX_IDS = {
     "contacts:company_": "company",
     "tasks:": "task",
     "access:recycle_bin_": "deleted_deal",
+    "api:lead-": "lead",
+    "api:deal-": "deal",
+    "api:contact-": "contact",
+    "api:company-": "company",
+    "api:task-": "task",
 }
-SECOND_IDS = {"company_pk": "company", "contact_pk": "contact"}
+SECOND_IDS = {"company_pk": "company", "contact_pk": "contact", "activity_id": "activity"}
 # URLs whose id names no card: what the id is filled with (a visible record) and who may pass.
 SETTINGS_IDS = {
     "sales:settings_pipeline_update": "pipeline",
@@ -72,14 +77,48 @@ SETTINGS_IDS = {
     "automation:robot_toggle": None,
     "automation:robot_delete": None,
     "automation:robot_runs": None,
+    "automation:trigger_create": "stage",
+    "automation:trigger_update": None,
+    "automation:trigger_toggle": None,
+    "automation:trigger_delete": None,
+    # The inbound webhook of a trigger answers 404 to a wrong secret, whoever calls it.
+    "automation:trigger_hook": None,
+    "automation_transfer:export": "pipeline",
+    "automation_transfer:import": "pipeline",
+    "monitoring:rule_update": None,
+    "monitoring:rule_toggle": None,
+    "monitoring:rule_delete": None,
+    "monitoring:rule_run": None,
+    # Someone else's notification answers 404 like a missing one.
+    "notifications:open": None,
+    "notifications:read": None,
 }
-SETTINGS_PREFIX_IDS = {"access:role_": "role"}
+SETTINGS_PREFIX_IDS = {"access:role_": "role", "integrations:webhook_": None}
 # Second ids of settings URLs: what they are filled with.
 SETTINGS_SECOND_IDS = {"rule_pk": None, "user_pk": "employee", "pipeline_pk": "pipeline"}
 # Ids of columns and boards: the stage or pipeline is visible, its cards are scoped (tested
 # with the boards); not a card id.
 NOT_CARD_IDS = {"stage_pk", "file_format", "section", "card_type"}
 STRUCTURE_IDS = {("sales:deal_board", "pk"): "pipeline"}
+# Reference lists every employee may read, and the Bitrix24-compatible API, whose paths carry
+# the webhook's owner, secret and method, never a card id (its own tests check its rights).
+NOT_CARD_URLS = (
+    "admin:",
+    "bitrix24:",
+    *(
+        f"api:{name}-detail"
+        for name in (
+            "pipeline",
+            "stage",
+            "loss_reason",
+            "product",
+            "user",
+            "department",
+            "source",
+            "custom_field",
+        )
+    ),
+)
 
 
 def url_patterns(patterns=None, namespace=""):
@@ -98,11 +137,16 @@ def arguments(pattern: URLPattern) -> list[str]:
 
 def id_urls():
     return sorted(
-        (name, pattern)
-        for name, pattern in url_patterns()
-        if not name.startswith("admin:")
-        and {(name, argument) for argument in arguments(pattern) if argument not in NOT_CARD_IDS}
-        - set(STRUCTURE_IDS)
+        (
+            (name, pattern)
+            for name, pattern in url_patterns()
+            if not name.startswith(NOT_CARD_URLS)
+            and {
+                (name, argument) for argument in arguments(pattern) if argument not in NOT_CARD_IDS
+            }
+            - set(STRUCTURE_IDS)
+        ),
+        key=lambda item: (item[0], str(item[1].pattern)),
     )
 
 

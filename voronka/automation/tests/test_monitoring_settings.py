@@ -28,7 +28,7 @@ from voronka.notifications.models import Notification
 from voronka.sales.models import PipelineEntity
 from voronka.sales.tests.factories import LeadFactory, PipelineFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("voronka.automation.tests.monitoring_urls")]
+pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
 

@@ -356,6 +356,11 @@ def _cases(pipeline, manager):
             "remind_with": "comment",
             "max_times": 4,
         },
+        "notify": {
+            "text": "{{ deal.title }}: the client is waiting",
+            "to": "employees",
+            "employees": [manager.pk],
+        },
     }
 
 
