@@ -7,9 +7,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from django.urls import include, path, reverse
+from django.urls import reverse
 
-from config.urls import urlpatterns as project_urlpatterns
 from voronka.access.models import Action, Entity, Scope
 from voronka.access.tests.factories import role_with
 from voronka.automation.models import Robot
@@ -17,12 +16,7 @@ from voronka.automation.tests.factories import RobotFactory
 from voronka.automation.transfer import export_json
 from voronka.sales.tests.factories import PipelineFactory, stage_of
 
-# The project's URLs with these views, whether or not the project includes them yet.
-urlpatterns = [
-    *project_urlpatterns,
-    path("", include("voronka.automation.urls_transfer")),
-]
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
