@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "voronka.access.two_factor.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "voronka.core.middleware.OversizedNumberMiddleware",
     # Last, so it sees the responses of every view (a locked-out sign-in answers 429).
     "axes.middleware.AxesMiddleware",
 ]

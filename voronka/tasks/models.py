@@ -90,6 +90,8 @@ class Task(TimeStampedModel, VersionedModel):
             models.Index(fields=["responsible", "status", "deadline"], name="task_responsible"),
             models.Index(fields=["created_by", "status", "deadline"], name="task_created_by"),
             models.Index(fields=["card_type", "card_id", "status"], name="task_card"),
+            # Monitoring's overdue check: open tasks past their deadline, whoever holds them.
+            models.Index(fields=["status", "deadline"], name="task_status_deadline"),
         ]
         constraints = [
             models.UniqueConstraint(
