@@ -89,12 +89,17 @@ def product_rows_clean(rows: list[dict[str, Any]]) -> list[ProductRow]:
         if product_value not in (None, "") and product is None:
             problems.append(_row_problem(number, _("there is no such product.")))
             continue
+        try:
+            sort = int(item.get("sort", number))
+        except (TypeError, ValueError, OverflowError):
+            problems.append(_row_problem(number, _("the order must be a whole number.")))
+            continue
         row = ProductRow(
             product=product,
             name=str(item.get("name") or (product.name if product else "")).strip(),
             unit=str(item.get("unit") or (product.unit if product else "шт")).strip(),
             tax_included=bool(item.get("tax_included", product.vat_included if product else True)),
-            sort=int(item.get("sort", number)),
+            sort=sort,
         )
         defaults = {
             "price": product.price if product else None,

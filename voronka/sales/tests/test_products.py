@@ -165,6 +165,8 @@ def test_an_empty_list_clears_rows_and_lets_the_amount_be_typed(manager):
         ({"name": ""}, "name of the product"),
         ({"product": 999999}, "no such product"),
         ({"colour": "red"}, "unknown keys"),
+        ({"sort": "first"}, "order must be a whole number"),
+        ({"sort": None}, "order must be a whole number"),
     ],
 )
 def test_invalid_rows_are_refused_and_nothing_changes(manager, values, problem):
