@@ -157,18 +157,22 @@ class EditorView(SettingsPageView):
 # ---- The robot dialog ------------------------------------------------------------------------
 
 
-class _RobotFormView(RightRequiredMixin, View):
-    template_name = "automation/editor/_robot_dialog.html"
+class DialogFormView(RightRequiredMixin, View):
+    """A settings dialog whose form is saved through a service: GET shows it, POST saves it or
+    shows it again with the service's errors (422). Subclasses give ``load``, ``get_form``,
+    ``save``, ``title`` and ``success_message``."""
 
-    def get_form(self, data=None) -> RobotForm:
-        raise NotImplementedError
+    def get_form(self, data=None):
+        raise NotImplementedError  # each dialog builds its own form
 
-    def save(self, form: RobotForm) -> Robot:
-        raise NotImplementedError
+    def save(self, form):
+        raise NotImplementedError  # each dialog calls its own service
 
-    def render_form(self, form: RobotForm, status: int = 200):
-        context = {"form": form, "title": self.title(), "action": self.request.path}
-        return render(self.request, self.template_name, context, status=status)
+    def dialog_context(self, form) -> dict:
+        return {"form": form, "title": self.title(), "action": self.request.path}
+
+    def render_form(self, form, status: int = 200):
+        return render(self.request, self.template_name, self.dialog_context(form), status=status)
 
     def get(self, request, *args, **kwargs):
         self.load()
@@ -185,6 +189,10 @@ class _RobotFormView(RightRequiredMixin, View):
             else:
                 return saved_response(self.success_message())
         return self.render_form(form, status=422)
+
+
+class _RobotFormView(DialogFormView):
+    template_name = "automation/editor/_robot_dialog.html"
 
 
 class RobotCreateView(_RobotFormView):
@@ -337,14 +345,8 @@ class RobotRunsView(SettingsPageView):
 class _TriggerFormView(_RobotFormView):
     template_name = "automation/editor/_trigger_dialog.html"
 
-    def render_form(self, form: TriggerForm, status: int = 200):
-        context = {
-            "form": form,
-            "title": self.title(),
-            "action": self.request.path,
-            "hook_url": self.hook_url(),
-        }
-        return render(self.request, self.template_name, context, status=status)
+    def dialog_context(self, form) -> dict:
+        return {**super().dialog_context(form), "hook_url": self.hook_url()}
 
     def hook_url(self) -> str:
         return ""

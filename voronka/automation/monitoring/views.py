@@ -10,7 +10,6 @@ import logging
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -25,6 +24,7 @@ from voronka.automation.monitoring.services import (
     rule_update,
     run_rule,
 )
+from voronka.automation.views import DialogFormView
 from voronka.core.permissions import RightRequiredMixin, has_right
 from voronka.customization.views import SettingsPageView, refused_response, saved_response
 
@@ -56,35 +56,12 @@ class RulesView(SettingsPageView):
         return context
 
 
-class _RuleFormView(RightRequiredMixin, View):
+class _RuleFormView(DialogFormView):
     template_name = "automation/monitoring/_rule_dialog.html"
-
-    def render_form(self, form: RuleForm, status: int = 200):
-        context = {
-            "form": form,
-            "title": self.title(),
-            "action": self.request.path,
-            "kinds": all_kinds() if self.choosing_kind else [],
-        }
-        return render(self.request, self.template_name, context, status=status)
-
     choosing_kind = False
 
-    def get(self, request, *args, **kwargs):
-        self.load()
-        return self.render_form(self.get_form())
-
-    def post(self, request, *args, **kwargs):
-        self.load()
-        form = self.get_form(data=request.POST)
-        if form.is_valid():
-            try:
-                self.save(form)
-            except ValidationError as error:
-                form.add_service_errors(error)
-            else:
-                return saved_response(self.success_message())
-        return self.render_form(form, status=422)
+    def dialog_context(self, form) -> dict:
+        return {**super().dialog_context(form), "kinds": all_kinds() if self.choosing_kind else []}
 
 
 class RuleCreateView(_RuleFormView):
