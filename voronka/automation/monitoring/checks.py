@@ -70,6 +70,12 @@ def _to() -> dict[str, dict[str, Any]]:
     }
 
 
+def _recipient_errors(params) -> dict[str, list[str]]:
+    if params.get("to") == EMPLOYEES and not params.get("employees"):
+        return {"employees": [_("Choose the employees to notify.")]}
+    return {}
+
+
 def _deadline_param() -> dict[str, Any]:
     return {"type": "integer", "label": _lazy("Task deadline in, days")}
 
@@ -210,8 +216,7 @@ class LeadNotTaken(CheckKind):
 
     def validate(self, rule, params):
         errors = _positive(params, "minutes")
-        if params.get("to") == EMPLOYEES and not params.get("employees"):
-            errors["employees"] = [_("Choose the employees to notify.")]
+        errors.update(_recipient_errors(params))
         if errors:
             raise ValidationError(errors)
 
@@ -262,8 +267,8 @@ class TaskOverdue(CheckKind):
     default_params = {"to": HEAD}
 
     def validate(self, rule, params):
-        if params.get("to") == EMPLOYEES and not params.get("employees"):
-            raise ValidationError({"employees": _("Choose the employees to notify.")})
+        if errors := _recipient_errors(params):
+            raise ValidationError(errors)
 
     def find(self, rule, now):
         # Acted on for this deadline: a hit recorded after it passed.
@@ -381,8 +386,7 @@ class ClientWithoutDeal(CheckKind):
 
     def validate(self, rule, params):
         errors = _positive(params, "days")
-        if params.get("to") == EMPLOYEES and not params.get("employees"):
-            errors["employees"] = [_("Choose the employees to notify.")]
+        errors.update(_recipient_errors(params))
         if errors:
             raise ValidationError(errors)
 
@@ -507,8 +511,8 @@ class Birthday(CheckKind):
     min_interval = datetime.timedelta(hours=1)
 
     def validate(self, rule, params):
-        if params.get("to") == EMPLOYEES and not params.get("employees"):
-            raise ValidationError({"employees": _("Choose the employees to notify.")})
+        if errors := _recipient_errors(params):
+            raise ValidationError(errors)
 
     def find(self, rule, now):
         today = timezone.localdate(now)
