@@ -427,7 +427,7 @@ class RoleSectionView(RightRequiredMixin, View):
         return response
 
     def write(self, request, **kwargs):
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each role section saves through its own service
 
     def render_section(self, status=200, error="", **extra):
         role = selectors.role_detail(user=self.request.user, pk=self.role.pk)

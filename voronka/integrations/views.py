@@ -191,7 +191,7 @@ class WebhookActionView(RightRequiredMixin, View):
         return saved_response(message, close=False)
 
     def act(self, request, subscription) -> str:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each action view calls its own service
 
 
 class WebhookSwitchView(WebhookActionView):

@@ -62,13 +62,13 @@ class ServiceWriteMixin:
         return dict(serializer.validated_data)
 
     def perform_service_create(self, data: dict):
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each resource calls its own create service
 
     def perform_service_update(self, instance, data: dict, version: int | None):
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each resource calls its own update service
 
     def perform_service_delete(self, instance):
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: each resource calls its own delete service
 
     def create(self, request, *args, **kwargs):
         data = self.input()

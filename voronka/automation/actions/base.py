@@ -87,7 +87,7 @@ class Action:
         """Checks beyond the schema (a stage of the robot's pipeline…); raise ValidationError."""
 
     def perform(self, run: RobotRun, card: models.Model, params: dict[str, Any]) -> Outcome:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every registered action does its own work
 
 
 class ExternalAction(Action):

@@ -72,10 +72,10 @@ class CheckKind:
         """Checks beyond the schema; raise ValidationError keyed by parameter."""
 
     def find(self, rule: MonitoringRule, now: datetime.datetime) -> list[Candidate]:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every check finds its own cards
 
     def act(self, rule: MonitoringRule, hits: list[Hit], now: datetime.datetime) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # abstract: every check acts in its own way
 
     def param(self, rule: MonitoringRule, name: str) -> Any:
         value = (rule.params or {}).get(name)
