@@ -4,6 +4,7 @@ from django.contrib.contenttypes.fields import GenericForeignKey, GenericRelatio
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from voronka.core.models import (
@@ -12,6 +13,7 @@ from voronka.core.models import (
     TimeStampedModel,
     VersionedModel,
 )
+from voronka.core.money import money_field
 
 
 class CommunicationKind(models.TextChoices):
@@ -66,6 +68,14 @@ class Communication(models.Model):
         return self.value
 
 
+class LtvSegment(models.TextChoices):
+    """ABC segments: the clients that bring most of the money first."""
+
+    A = "A", _("A — key clients")
+    B = "B", _("B — regular clients")
+    C = "C", _("C — small clients")
+
+
 class Contact(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsModel):
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
@@ -103,6 +113,16 @@ class Contact(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsMod
     created_by = models.ForeignKey(
         "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by services from the name and address parts, for duplicate search and families.
+    name_key = models.CharField(_("name key"), max_length=500, blank=True, editable=False)
+    address_key = models.CharField(_("address key"), max_length=500, blank=True, editable=False)
+    ltv = money_field(_("lifetime value"), default=0, editable=False)
+    ltv_segment = models.CharField(
+        _("LTV segment"), max_length=1, choices=LtvSegment.choices, blank=True, editable=False
+    )
+    last_contact_at = models.DateTimeField(
+        _("last interaction"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -111,6 +131,10 @@ class Contact(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsMod
         indexes = [
             models.Index(fields=["last_name", "first_name"]),
             models.Index(fields=["responsible", "deleted_at"]),
+            models.Index(fields=["name_key"]),
+            models.Index(fields=["address_key"]),
+            models.Index(fields=["ltv", "id"]),
+            models.Index(fields=["last_contact_at", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -177,6 +201,15 @@ class Company(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsMod
     created_by = models.ForeignKey(
         "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Kept by services from the title (``company_name_key``), for duplicate search.
+    title_key = models.CharField(_("title key"), max_length=255, blank=True, editable=False)
+    ltv = money_field(_("lifetime value"), default=0, editable=False)
+    ltv_segment = models.CharField(
+        _("LTV segment"), max_length=1, choices=LtvSegment.choices, blank=True, editable=False
+    )
+    last_contact_at = models.DateTimeField(
+        _("last interaction"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("company")
@@ -185,6 +218,9 @@ class Company(TimeStampedModel, SoftDeleteModel, VersionedModel, CustomFieldsMod
         indexes = [
             models.Index(fields=["title"]),
             models.Index(fields=["responsible", "deleted_at"]),
+            models.Index(fields=["title_key"]),
+            models.Index(fields=["ltv", "id"]),
+            models.Index(fields=["last_contact_at", "id"]),
         ]
 
     def __str__(self) -> str:
@@ -259,3 +295,136 @@ class BankAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bank_name} {self.account_number}".strip()
+
+
+class DuplicateEntity(models.TextChoices):
+    LEAD = "lead", _("Lead")
+    CONTACT = "contact", _("Contact")
+    COMPANY = "company", _("Company")
+
+
+class DuplicateMode(models.TextChoices):
+    BLOCK = "block", _("Do not allow")
+    WARN = "warn", _("Warn and allow to create anyway")
+    ALLOW = "allow", _("Allow")
+
+
+class DuplicateRule(models.TextChoices):
+    PHONE = "phone", _("Same phone")
+    EMAIL = "email", _("Same e-mail")
+    INN = "inn", _("Same INN")
+    INN_KPP = "inn_kpp", _("Same INN and KPP")
+    COMPANY_NAME = "company_name", _("Similar company name")
+    PERSON = "person", _("Same name and phone")
+
+
+class DuplicatePolicy(models.Model):
+    """What happens when a new or changed card of an entity looks like an existing one."""
+
+    entity = models.CharField(
+        _("entity"), max_length=20, choices=DuplicateEntity.choices, unique=True
+    )
+    mode = models.CharField(
+        _("mode"), max_length=10, choices=DuplicateMode.choices, default=DuplicateMode.WARN
+    )
+    # Codes of ``DuplicateRule`` that are checked; all of them by default.
+    rules = models.JSONField(_("rules"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate policy")
+        verbose_name_plural = _("duplicate policies")
+
+    def __str__(self) -> str:
+        return f"{self.get_entity_display()}: {self.get_mode_display()}"
+
+
+class DuplicateGroup(models.Model):
+    """Cards the background scan found alike by one rule: a line of the duplicate finder."""
+
+    card_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    rule = models.CharField(_("rule"), max_length=20, choices=DuplicateRule.choices)
+    # The shared value (a phone, an INN, a name key) that makes the group one.
+    key = models.CharField(_("key"), max_length=500)
+    card_ids = models.JSONField(_("cards"), default=list)
+    size = models.PositiveIntegerField(_("cards"), default=0)
+    score = models.PositiveSmallIntegerField(_("score"), default=100)
+    found_at = models.DateTimeField(_("found"), default=timezone.now)
+    dismissed_at = models.DateTimeField(_("dismissed"), null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("group of duplicates")
+        verbose_name_plural = _("groups of duplicates")
+        ordering = ["-score", "-size", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card_type", "rule", "key"], name="duplicategroup_unique_key"
+            )
+        ]
+        indexes = [models.Index(fields=["card_type", "dismissed_at", "-score"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_rule_display()}: {self.key}"
+
+
+class MergeRecord(models.Model):
+    """One merge of two cards, with what is needed to undo it.
+
+    ``snapshot`` holds the survivor's values before the merge and every row that was moved or
+    changed (model, id, field, old value), so an undo puts each back exactly."""
+
+    card_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
+    survivor_id = models.PositiveBigIntegerField(_("surviving card"))
+    absorbed_id = models.PositiveBigIntegerField(_("absorbed card"))
+    snapshot = models.JSONField(_("snapshot"), default=dict)
+    merged_at = models.DateTimeField(_("merged"), default=timezone.now)
+    merged_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(_("undone"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        "staff.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        ordering = ["-merged_at", "-pk"]
+        indexes = [
+            models.Index(fields=["card_type", "survivor_id"]),
+            models.Index(fields=["card_type", "absorbed_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.absorbed_id} → {self.survivor_id}"
+
+
+class ClientSettings(models.Model):
+    """Company-wide settings of the client base (one row)."""
+
+    require_company = models.BooleanField(
+        _("every contact belongs to a company"),
+        default=False,
+        help_text=_("A contact without a company gets a family of its own."),
+    )
+    merge_undo_days = models.PositiveSmallIntegerField(
+        _("a merge can be undone for, days"), default=30
+    )
+    # ABC segmentation: A are the clients that together bring this share of all LTV, B the
+    # next ones up to ``ltv_b_share``, C the rest.
+    ltv_a_share = models.PositiveSmallIntegerField(_("segment A, % of revenue"), default=80)
+    ltv_b_share = models.PositiveSmallIntegerField(_("segments A and B, % of revenue"), default=95)
+
+    class Meta:
+        verbose_name = _("client settings")
+        verbose_name_plural = _("client settings")
+
+    def __str__(self) -> str:
+        return str(self._meta.verbose_name)
+
+    @classmethod
+    def load(cls) -> "ClientSettings":
+        settings, _created = cls.objects.get_or_create(pk=1)
+        return settings

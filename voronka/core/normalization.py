@@ -75,3 +75,58 @@ def normalize_messenger(raw: str) -> str | None:
 
 def digits_only(raw: str) -> str:
     return _NON_DIGITS.sub("", raw or "")
+
+
+# Cyrillic → Latin, so «Ромашка» and "Romashka" meet on one key. Ambiguous Latin spellings
+# (kh/h, ya/ia, ts/c) are folded afterwards by ``_LATIN_FOLDS``.
+_CYRILLIC_TO_LATIN = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+        "з": "z", "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+        "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts",
+        "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu",
+        "я": "ya",
+    }
+)  # fmt: skip
+_LATIN_FOLDS = (
+    ("kh", "h"), ("shch", "sch"), ("ya", "ia"), ("yu", "iu"), ("ts", "c"), ("x", "ks"),
+    ("w", "v"), ("q", "k"), ("y", "i"), ("j", "i"),
+)  # fmt: skip
+# Legal forms written before or after the name, in full or abbreviated, in either alphabet:
+# «ООО», «Общество с ограниченной ответственностью», "LLC", «ИП»…
+_LEGAL_FORM_WORDS = (
+    "общество с ограниченной ответственностью", "открытое акционерное общество",
+    "закрытое акционерное общество", "публичное акционерное общество", "акционерное общество",
+    "индивидуальный предприниматель", "некоммерческая организация",
+    "ооо", "оао", "зао", "пао", "ао", "ип", "нко", "ано", "фгуп", "муп", "гуп",
+    "llc", "ltd", "inc", "gmbh", "jsc", "cjsc", "pjsc", "co",
+)  # fmt: skip
+_NOT_WORD = re.compile(r"[^0-9a-z]+")
+
+
+def transliterate(text: str) -> str:
+    """Lower-case Latin spelling of ``text`` with the usual ambiguities folded."""
+    latin = (text or "").lower().translate(_CYRILLIC_TO_LATIN)
+    for spelling, folded in _LATIN_FOLDS:
+        latin = latin.replace(spelling, folded)
+    return latin
+
+
+def _legal_forms() -> re.Pattern:
+    spelled = sorted({transliterate(form) for form in _LEGAL_FORM_WORDS}, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(form) for form in spelled) + r")\b")
+
+
+_LEGAL_FORMS = _legal_forms()
+
+
+def company_name_key(title: str) -> str:
+    """What a company's name is compared by: «ООО "Ромашка"», "Ромашка ООО" and "Romashka LLC"
+    all give ``romashka``. Legal forms, quotes, punctuation and case do not count."""
+    words = _NOT_WORD.sub(" ", transliterate(title))
+    return " ".join(_LEGAL_FORMS.sub(" ", words).split())
+
+
+def person_name_key(*parts: str) -> str:
+    """A person's name parts as one comparable key, order kept, alphabet and case folded."""
+    return " ".join(" ".join(_NOT_WORD.sub(" ", transliterate(p)).split()) for p in parts if p)
