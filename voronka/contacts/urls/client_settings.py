@@ -1,0 +1,3 @@
+"""URLs of the client base settings: duplicate policies, families, LTV segments."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of the duplicate finder, merges and their undo."""
+
+urlpatterns = []
