@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "voronka.tasks",
     "voronka.automation",
     "voronka.notifications",
+    "voronka.imports",
     "voronka.integrations",
     "voronka.integrations.bitrix24",
     "voronka.api",

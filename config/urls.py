@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("voronka.automation.monitoring.urls")),
     path("", include("voronka.automation.urls_transfer")),
     path("", include("voronka.notifications.urls")),
+    path("", include("voronka.imports.urls")),
     path("", include("voronka.integrations.urls")),
     path("api/v1/", include("voronka.api.urls")),
     path("rest/", include("voronka.integrations.bitrix24.urls")),

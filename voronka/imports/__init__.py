@@ -1,0 +1,1 @@
+"""Import of contacts, companies, leads and deals from CSV and XLSX files."""

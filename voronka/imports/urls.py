@@ -1,0 +1,5 @@
+"""URLs of file imports."""
+
+app_name = "imports"
+
+urlpatterns = []
