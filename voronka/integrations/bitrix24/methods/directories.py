@@ -5,13 +5,15 @@ from voronka.contacts.models import CompanyType
 from voronka.customization.models import Source
 from voronka.customization.services import source_create, source_update
 from voronka.integrations.bitrix24 import entities as E
-from voronka.integrations.bitrix24.params import as_map, to_int
+from voronka.integrations.bitrix24.params import as_map, to_bool, to_int
 from voronka.integrations.bitrix24.registry import CLASSIC, OTHER, NotFound, field_names, method
 from voronka.integrations.bitrix24.responses import B24Error, Page
 from voronka.integrations.bitrix24.values import classic
 from voronka.sales.models import Pipeline, PipelineEntity, Stage, StageKind
 from voronka.sales.services.pipelines import (
     pipeline_create,
+    pipeline_delete,
+    pipeline_update,
     stage_create,
     stage_delete,
     stage_update,
@@ -391,3 +393,99 @@ def dealcategory_add(ctx, params):
         data["sort"] = to_int(fields["SORT"])
     with field_names({"name": "NAME", "sort": "SORT"}):
         return pipeline_create(actor=ctx.user, data=data).pk
+
+
+def _found_category(params) -> Pipeline:
+    pipeline = E.pipeline_by_category(params.get("id"))
+    if pipeline is None:
+        raise NotFound("Category not found")
+    return pipeline
+
+
+def _pipeline_data(fields: dict, names: dict[str, str]) -> dict:
+    """Service data from ``name``/``sort``/``isDefault`` as spelled in ``names``."""
+    data = {}
+    if names["name"] in fields:
+        data["name"] = str(fields[names["name"]] or "")
+    if names["sort"] in fields:
+        sort = to_int(fields[names["sort"]])
+        data["sort"] = sort if sort is not None and sort >= 0 else fields[names["sort"]]
+    if names.get("is_default") in fields and to_bool(fields[names["is_default"]]):
+        data["is_default"] = True
+    return data
+
+
+CATEGORY_NAMES = {"name": "name", "sort": "sort", "is_default": "isdefault"}
+DEALCATEGORY_NAMES = {"name": "NAME", "sort": "SORT"}
+
+
+@method("crm.category.update", scope="crm", family=OTHER)
+def category_update(ctx, params):
+    _entity_type(params)
+    pipeline = _found_category(params)
+    fields = {str(k).lower(): v for k, v in as_map(params.get("fields")).items()}
+    with field_names({"name": "name", "sort": "sort", "is_default": "isDefault"}):
+        pipeline = pipeline_update(
+            actor=ctx.user, pipeline=pipeline, data=_pipeline_data(fields, CATEGORY_NAMES)
+        )
+    return {"category": _category(pipeline)}
+
+
+@method("crm.category.delete", scope="crm", family=OTHER)
+def category_delete(ctx, params):
+    _entity_type(params)
+    pipeline_delete(actor=ctx.user, pipeline=_found_category(params))
+    return None
+
+
+@method("crm.category.fields", scope="crm", family=OTHER)
+def category_fields(ctx, params):
+    _entity_type(params)
+
+    def field(kind, title, *, required=False, read_only=False):
+        return {
+            "type": kind,
+            "isRequired": required,
+            "isReadOnly": read_only,
+            "isImmutable": False,
+            "isMultiple": False,
+            "isDynamic": False,
+            "title": title,
+        }
+
+    return {
+        "fields": {
+            "id": field("integer", "ID", read_only=True),
+            "name": field("string", "Name", required=True),
+            "sort": field("integer", "Sort"),
+            "entityTypeId": field("integer", "Entity type", read_only=True),
+            "isDefault": field("boolean", "Default"),
+            "originId": field("string", "Origin ID", read_only=True),
+            "originatorId": field("string", "Originator ID", read_only=True),
+        }
+    }
+
+
+def _found_dealcategory(params) -> Pipeline:
+    pipeline = E.pipeline_by_category(params.get("id"))
+    # The classic methods know only the pipelines besides the general one.
+    if pipeline is None or pipeline.is_default:
+        raise NotFound("Not found")
+    return pipeline
+
+
+@method("crm.dealcategory.update", scope="crm", family=CLASSIC)
+def dealcategory_update(ctx, params):
+    pipeline = _found_dealcategory(params)
+    fields = {str(k).upper(): v for k, v in as_map(params.get("fields")).items()}
+    with field_names(DEALCATEGORY_NAMES):
+        pipeline_update(
+            actor=ctx.user, pipeline=pipeline, data=_pipeline_data(fields, DEALCATEGORY_NAMES)
+        )
+    return True
+
+
+@method("crm.dealcategory.delete", scope="crm", family=CLASSIC)
+def dealcategory_delete(ctx, params):
+    pipeline_delete(actor=ctx.user, pipeline=_found_dealcategory(params))
+    return True
