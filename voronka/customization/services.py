@@ -234,3 +234,22 @@ def custom_field_update(*, actor, definition: CustomField, data: dict[str, Any])
     if fields:
         definition.save(update_fields=[*dict.fromkeys(fields), "updated_at"])
     return definition
+
+
+@transaction.atomic
+def custom_field_delete(*, actor, definition: CustomField) -> bool:
+    """Delete a field no card holds a value of (the recycle bin included) and return True.
+
+    A field some card holds a value of is retired instead, and False returned: it leaves the
+    forms, lists and APIs, the values stay on the cards and come back when an administrator
+    makes the field active again. Stages that listed it as required simply ignore it.
+    """
+    require(actor, Action.DELETE, Entity.SETTINGS)
+    definition = CustomField.objects.select_for_update().get(pk=definition.pk)
+    if _values_exist(definition):
+        if definition.is_active:
+            definition.is_active = False
+            definition.save(update_fields=["is_active", "updated_at"])
+        return False
+    definition.delete()
+    return True

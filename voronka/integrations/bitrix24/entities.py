@@ -468,6 +468,14 @@ def definitions(kind: Kind) -> list[CustomField]:
     return found
 
 
+def forget_definitions(kind: Kind) -> None:
+    """Read the definitions again after a user field was added, changed or deleted (a batch
+    may use the new field in its next command)."""
+    cache = _definitions.get()
+    if cache is not None:
+        cache.pop(kind.entity, None)
+
+
 def uf_name(definition: CustomField) -> str:
     return f"UF_CRM_{definition.code.upper()}"
 

@@ -11,4 +11,5 @@ from voronka.integrations.bitrix24.methods import (  # noqa: F401
     tasks,
     telephony,
     timeline,
+    userfields,
 )
