@@ -6,3 +6,11 @@ class ContactsConfig(AppConfig):
     name = "voronka.contacts"
     label = "contacts"
     verbose_name = _("Contacts and companies")
+
+    def ready(self) -> None:
+        from voronka.contacts.merging import register_merge_mover
+        from voronka.contacts.services.merge import MERGE_ENTRY_KIND, move_contacts_rows
+        from voronka.timeline.registry import register_entry_template
+
+        register_merge_mover("contacts", move_contacts_rows)
+        register_entry_template(MERGE_ENTRY_KIND, "contacts/partials/_merge_timeline_entry.html")

@@ -6,3 +6,6 @@ class SalesConfig(AppConfig):
     name = "voronka.sales"
     label = "sales"
     verbose_name = _("Sales")
+
+    def ready(self) -> None:
+        from voronka.sales import merge  # noqa: F401 - registers how deals follow a merge

@@ -11,3 +11,4 @@ class TasksConfig(AppConfig):
         from voronka.timeline.registry import register_entry_template
 
         register_entry_template("task", "tasks/partials/_card_timeline_entry.html")
+        from voronka.tasks import merge  # noqa: F401 - registers how tasks follow a merge

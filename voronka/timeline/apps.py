@@ -6,3 +6,6 @@ class TimelineConfig(AppConfig):
     name = "voronka.timeline"
     label = "timeline"
     verbose_name = _("Timeline")
+
+    def ready(self) -> None:
+        from voronka.timeline import merge  # noqa: F401 - registers how feeds follow a merge
