@@ -96,3 +96,32 @@ class ExternalCall(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone} {self.started_at:%d.%m.%Y %H:%M}"
+
+
+class ImportedRecord(models.Model):
+    """The id map of ``import_bitrix24``: one record of a Bitrix24 portal (an entity and its
+    id there) → the object it became here, with a hash of what was last written from it, so a
+    second run finds the object and changes it only when the source changed."""
+
+    # The portal's address without the webhook token (``crm.example.ru``).
+    portal = models.CharField(_("portal"), max_length=255)
+    entity = models.CharField(_("entity"), max_length=40)
+    external_id = models.CharField(_("id in Bitrix24"), max_length=100)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    source_hash = models.CharField(_("hash of the source record"), max_length=64)
+    created_at = models.DateTimeField(_("imported"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("record imported from Bitrix24")
+        verbose_name_plural = _("records imported from Bitrix24")
+        ordering = ["portal", "entity", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["portal", "entity", "external_id"], name="b24_importedrecord_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["portal", "entity", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.portal} {self.entity} {self.external_id} → {self.object_id}"
