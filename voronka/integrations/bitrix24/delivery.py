@@ -19,7 +19,12 @@ SUPPORTED_EVENTS = frozenset(
     f"ONCRM{entity}{action}"
     for entity in ("LEAD", "DEAL", "CONTACT", "COMPANY", "ACTIVITY")
     for action in ("ADD", "UPDATE", "DELETE")
-) | {"ONCRMDEALMOVETOCATEGORY", "ONEXTERNALCALLSTART"}
+) | {
+    "ONCRMDEALMOVETOCATEGORY",
+    "ONEXTERNALCALLSTART",
+    "ONCRMTIMELINECOMMENTUPDATE",
+    "ONCRMTIMELINECOMMENTDELETE",
+}
 
 # Domain event → (Bitrix24 event, the attribute holding the id).
 MAPPING = {

@@ -8,12 +8,15 @@ import secrets
 from decimal import Decimal, InvalidOperation
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from voronka.access.models import Action
+from voronka.access.predicates import require
+from voronka.access.services import audit_record
 from voronka.contacts.models import CommunicationKind, Company, Contact
 from voronka.contacts.selectors.lists import cards_by_communication
 from voronka.core.normalization import normalize_phone
@@ -21,7 +24,7 @@ from voronka.customization.models import Source
 from voronka.integrations.bitrix24.models import CallType, EventBinding, ExternalCall
 from voronka.sales.models import Lead
 from voronka.sales.services.leads import lead_create
-from voronka.timeline.models import ActivityKind
+from voronka.timeline.models import Activity, ActivityKind, EntryKind, TimelineEntry
 from voronka.timeline.services import activity_complete, activity_create
 
 # Bitrix24 looks for the caller among contacts, then companies, then leads.
@@ -247,3 +250,150 @@ def event_unbind(*, user, event: str, handler: str = "") -> int:
         bindings = bindings.filter(handler=handler)
     count, _details = bindings.delete()
     return count
+
+
+# --- comments and activities: the edits only the Bitrix24 API offers ----------------------
+#
+# The feed's own services add comments and plan and complete activities; changing and
+# deleting them is what Bitrix24 integrations do besides, under the same rule: it is a change
+# of the card (the right to update it), and a comment is changed only by its author.
+
+
+def _card_of(card_type_id: int, card_id: int):
+    model = ContentType.objects.get_for_id(card_type_id).model_class()
+    return model._base_manager.filter(pk=card_id).first() if model else None
+
+
+def _require_card_change(actor, card) -> None:
+    if card is not None and actor is not None:
+        require(actor, Action.UPDATE, card)
+
+
+def _require_author(actor, entry: TimelineEntry) -> None:
+    if actor is None or actor.is_superuser or entry.author_id == actor.pk:
+        return
+    raise PermissionDenied(_("Only the author changes or deletes a comment."))
+
+
+@transaction.atomic
+def comment_update(*, actor, entry: TimelineEntry, text: str) -> TimelineEntry:
+    """Rewrite a comment's text (its author, with the right to change the card)."""
+    entry = TimelineEntry.objects.select_for_update().get(pk=entry.pk, kind=EntryKind.COMMENT)
+    card = _card_of(entry.card_type_id, entry.card_id)
+    _require_card_change(actor, card)
+    _require_author(actor, entry)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the comment text.")})
+    if text != entry.text:
+        entry.text = text
+        entry.save(update_fields=["text"])
+        queue_event("ONCRMTIMELINECOMMENTUPDATE", {"ID": entry.pk})
+    return entry
+
+
+@transaction.atomic
+def comment_delete(*, actor, entry: TimelineEntry) -> None:
+    """Delete a comment (its author, with the right to change the card); the audit log keeps
+    its text."""
+    entry = TimelineEntry.objects.select_for_update().get(pk=entry.pk, kind=EntryKind.COMMENT)
+    card = _card_of(entry.card_type_id, entry.card_id)
+    _require_card_change(actor, card)
+    _require_author(actor, entry)
+    audit_record(
+        action="comment.delete",
+        actor=actor,
+        object_type=entry._meta.label_lower,
+        object_id=entry.pk,
+        object_repr=entry.text[:255],
+        details={
+            "card_type": card._meta.model_name if card is not None else "",
+            "card_id": entry.card_id,
+            "text": entry.text,
+        },
+    )
+    pk = entry.pk
+    entry.delete()
+    queue_event("ONCRMTIMELINECOMMENTDELETE", {"ID": pk})
+
+
+ACTIVITY_FIELDS = frozenset({"subject", "description", "deadline", "responsible"})
+
+
+def _activity_entries(activity: Activity):
+    return TimelineEntry.objects.filter(
+        card_type_id=activity.card_type_id,
+        card_id=activity.card_id,
+        kind__in=[EntryKind.ACTIVITY, EntryKind.ACTIVITY_DONE],
+        payload__activity_id=activity.pk,
+    )
+
+
+@transaction.atomic
+def activity_update(*, actor, activity: Activity, data: dict) -> Activity:
+    """Change an activity's subject, description, deadline or responsible (the right to
+    change its card); its line in the feed follows."""
+    unknown = set(data) - ACTIVITY_FIELDS
+    if unknown:
+        raise ValidationError(
+            {key: [_("This field cannot be changed here.")] for key in sorted(unknown)}
+        )
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    _require_card_change(actor, _card_of(activity.card_type_id, activity.card_id))
+    changed = [key for key, value in data.items() if getattr(activity, key) != value]
+    if not changed:
+        return activity
+    for key in changed:
+        setattr(activity, key, data[key])
+    if "subject" in changed:
+        activity.subject = (activity.subject or "").strip()
+    activity.full_clean(exclude=["card_type"])
+    activity.save(update_fields=[key for key in changed])
+    planned = _activity_entries(activity).filter(kind=EntryKind.ACTIVITY).first()
+    if planned is not None:
+        planned.text = activity.subject
+        planned.payload = {
+            **planned.payload,
+            "deadline": activity.deadline.isoformat() if activity.deadline else None,
+            "responsible_id": activity.responsible_id,
+        }
+        planned.save(update_fields=["text", "payload"])
+    queue_event("ONCRMACTIVITYUPDATE", {"ID": activity.pk})
+    return activity
+
+
+@transaction.atomic
+def activity_delete(*, actor, activity: Activity) -> None:
+    """Delete an activity and its lines in the feed (the right to change its card); the audit
+    log keeps what it was."""
+    activity = Activity.objects.select_for_update().get(pk=activity.pk)
+    card = _card_of(activity.card_type_id, activity.card_id)
+    _require_card_change(actor, card)
+    audit_record(
+        action="activity.delete",
+        actor=actor,
+        obj=activity,
+        details={
+            "card_type": card._meta.model_name if card is not None else "",
+            "card_id": activity.card_id,
+            "kind": activity.kind,
+            "subject": activity.subject,
+            "deadline": activity.deadline.isoformat() if activity.deadline else None,
+            "completed": activity.completed_at is not None,
+        },
+    )
+    _activity_entries(activity).delete()
+    pk = activity.pk
+    activity.delete()
+    queue_event("ONCRMACTIVITYDELETE", {"ID": pk})
+
+
+def queue_event(event: str, fields: dict) -> None:
+    """Deliver an outgoing Bitrix24 event to its bindings once the transaction commits."""
+    from voronka.integrations.bitrix24.tasks import deliver_event
+
+    def send_all() -> None:
+        for binding_id in EventBinding.objects.filter(event=event).values_list("pk", flat=True):
+            deliver_event.delay(binding_id, event, fields)
+
+    transaction.on_commit(send_all)

@@ -12,6 +12,12 @@ from voronka.integrations.bitrix24.methods.crm import paginate, start_param
 from voronka.integrations.bitrix24.params import as_list, as_map, is_empty, to_bool, to_int
 from voronka.integrations.bitrix24.registry import CLASSIC, OTHER, field_names, method
 from voronka.integrations.bitrix24.responses import B24Error
+from voronka.integrations.bitrix24.services import (
+    activity_delete,
+    activity_update,
+    comment_delete,
+    comment_update,
+)
 from voronka.integrations.bitrix24.values import classic, parse_when
 from voronka.timeline.models import Activity, ActivityKind, EntryKind, TimelineEntry
 from voronka.timeline.services import activity_complete, activity_create, comment_add
@@ -281,3 +287,160 @@ def activity_list(ctx, params):
             order.append(f"-{column}" if str(direction).upper() == "DESC" else column)
     activities = activities.order_by(*(order or ["deadline"]), "pk")
     return paginate(activities, start_param(params), lambda a: _activity_row(a, owners))
+
+
+# --- changes and deletions (tier T1 completions) ------------------------------------------
+
+
+def _comment(ctx, params) -> tuple[TimelineEntry, E.Kind]:
+    number = to_int(params.get("id"))
+    if not number or number <= 0:
+        raise B24Error("INVALID_ARG_VALUE", "ID is not defined or invalid.", 400)
+    entry = TimelineEntry.objects.filter(pk=number, kind=EntryKind.COMMENT).first()
+    if entry is None:
+        raise B24Error("NOT_FOUND", "Not found", 400)
+    model = ContentType.objects.get_for_id(entry.card_type_id).model_class()
+    kind = E.KIND_BY_NAME.get(model._meta.model_name) if model else None
+    if kind is None or not visible_to(ctx.user, model.objects.filter(pk=entry.card_id)).exists():
+        raise B24Error("NOT_FOUND", "Not found", 400)
+    return entry, kind
+
+
+@method("crm.timeline.comment.update", scope="crm", family=OTHER)
+def comment_update_(ctx, params):
+    entry, _kind = _comment(ctx, params)
+    fields = _ci(params, "fields")
+    if is_empty(fields.get("COMMENT")):
+        raise B24Error("INVALID_ARG_VALUE", "COMMENT: the comment is empty", 400)
+    with field_names({"text": "COMMENT"}):
+        return comment_update(actor=ctx.user, entry=entry, text=str(fields["COMMENT"])).pk
+
+
+@method("crm.timeline.comment.delete", scope="crm", family=OTHER)
+def comment_delete_(ctx, params):
+    entry, _kind = _comment(ctx, params)
+    comment_delete(actor=ctx.user, entry=entry)
+    return True
+
+
+def _describe(kind: str, title: str, **flags) -> dict:
+    return {
+        "type": kind,
+        "isRequired": flags.get("required", False),
+        "isReadOnly": flags.get("read_only", False),
+        "isImmutable": flags.get("immutable", False),
+        "isMultiple": flags.get("multiple", False),
+        "isDynamic": False,
+        "title": title,
+    }
+
+
+@method("crm.timeline.comment.fields", scope="crm", family=OTHER)
+def comment_fields(ctx, params):
+    return {
+        "ID": _describe("integer", "ID", read_only=True),
+        "CREATED": _describe("datetime", "Created", read_only=True),
+        "ENTITY_ID": _describe("integer", "Entity", required=True, immutable=True),
+        "ENTITY_TYPE": _describe("string", "Entity type", required=True, immutable=True),
+        "AUTHOR_ID": _describe("user", "Author", immutable=True),
+        "COMMENT": _describe("string", "Comment", required=True),
+        "FILES": _describe("attached_diskfile", "Files", read_only=True, multiple=True),
+    }
+
+
+def _activity(ctx, params) -> Activity:
+    number = to_int(params.get("id"))
+    if not number or number <= 0:
+        raise B24Error("ERROR_CORE", "ID is not defined or invalid.", 400)
+    activity = _visible_activities(ctx).filter(pk=number).first()
+    if activity is None:
+        raise B24Error("NOT_FOUND", "Not found", 400)
+    return activity
+
+
+def _activity_data(fields: dict) -> dict:
+    data = {}
+    if "SUBJECT" in fields:
+        if is_empty(fields["SUBJECT"]):
+            raise B24Error("ERROR_CORE", "The field SUBJECT is not defined or empty", 400)
+        data["subject"] = str(fields["SUBJECT"])
+    if "DESCRIPTION" in fields:
+        data["description"] = "" if is_empty(fields["DESCRIPTION"]) else str(fields["DESCRIPTION"])
+    moment_key = next((k for k in ("DEADLINE", "END_TIME", "START_TIME") if k in fields), None)
+    if moment_key is not None:
+        try:
+            data["deadline"] = parse_when(fields[moment_key])
+        except ValueError:
+            raise B24Error("ERROR_CORE", f"The field {moment_key} is not valid", 400) from None
+    if "RESPONSIBLE_ID" in fields:
+        responsible = (
+            get_user_model()
+            .objects.filter(pk=to_int(fields["RESPONSIBLE_ID"]) or 0, is_active=True)
+            .first()
+        )
+        if responsible is None:
+            raise B24Error("ERROR_CORE", "The field RESPONSIBLE_ID is not valid", 400)
+        data["responsible"] = responsible
+    return data
+
+
+@method("crm.activity.update", scope="crm", family=OTHER)
+def activity_update_(ctx, params):
+    activity = _activity(ctx, params)
+    fields = {str(k).upper(): v for k, v in as_map(params.get("fields")).items()}
+    data = _activity_data(fields)
+    completed = to_bool(fields.get("COMPLETED")) if "COMPLETED" in fields else None
+    if completed is False and activity.completed_at is not None:
+        raise B24Error("ERROR_CORE", "COMPLETED: a completed activity cannot be reopened", 400)
+    with field_names(
+        {"subject": "SUBJECT", "responsible": "RESPONSIBLE_ID", "deadline": "DEADLINE"}
+    ):
+        activity = activity_update(actor=ctx.user, activity=activity, data=data)
+        if completed and activity.completed_at is None:
+            activity_complete(actor=ctx.user, activity=activity)
+    return True
+
+
+@method("crm.activity.delete", scope="crm", family=OTHER)
+def activity_delete_(ctx, params):
+    activity_delete(actor=ctx.user, activity=_activity(ctx, params))
+    return True
+
+
+@method("crm.activity.fields", scope="crm", family=OTHER)
+def activity_fields(ctx, params):
+    return {
+        "ID": _describe("integer", "ID", read_only=True),
+        "OWNER_ID": _describe("integer", "Owner", required=True, immutable=True),
+        "OWNER_TYPE_ID": _describe("crm_enum_ownertype", "Owner type", required=True),
+        "TYPE_ID": _describe("crm_enum_activitytype", "Type", required=True, immutable=True),
+        "PROVIDER_ID": _describe("string", "Provider", read_only=True),
+        "SUBJECT": _describe("string", "Subject", required=True),
+        "DESCRIPTION": _describe("string", "Description"),
+        "DESCRIPTION_TYPE": _describe("crm_enum_contenttype", "Description type", read_only=True),
+        "RESPONSIBLE_ID": _describe("user", "Responsible", required=True),
+        "AUTHOR_ID": _describe("user", "Author", read_only=True),
+        "CREATED": _describe("datetime", "Created", read_only=True),
+        "START_TIME": _describe("datetime", "Start"),
+        "END_TIME": _describe("datetime", "End"),
+        "DEADLINE": _describe("datetime", "Deadline"),
+        "COMPLETED": _describe("char", "Completed"),
+        "STATUS": _describe("crm_enum_activitystatus", "Status", read_only=True),
+        "DIRECTION": _describe("crm_enum_activitydirection", "Direction", read_only=True),
+        "PRIORITY": _describe("crm_enum_activitypriority", "Priority", read_only=True),
+        "RESULT": _describe("string", "Result", read_only=True),
+        "COMMUNICATIONS": _describe(
+            "crm_activity_communication", "Communications", multiple=True, read_only=True
+        ),
+    }
+
+
+@method("crm.activity.communication.fields", scope="crm", family=OTHER)
+def activity_communication_fields(ctx, params):
+    return {
+        "ID": _describe("integer", "ID", read_only=True),
+        "TYPE": _describe("string", "Type"),
+        "VALUE": _describe("string", "Value"),
+        "ENTITY_ID": _describe("integer", "Entity"),
+        "ENTITY_TYPE_ID": _describe("integer", "Entity type"),
+    }
