@@ -1,0 +1,26 @@
+"""``{% merge_controls card %}``: the "Merge with…" button and "Merged with X — undo" notices
+of a contact or company page."""
+
+from django import template
+
+from voronka.access.models import Action
+from voronka.access.predicates import can
+from voronka.contacts.models import Contact
+from voronka.contacts.selectors.duplicates import undoable_merges
+
+register = template.Library()
+
+
+@register.inclusion_tag("contacts/partials/_merge_controls.html", takes_context=True)
+def merge_controls(context, card):
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    may_change = user is not None and can(user, Action.UPDATE, card)
+    return {
+        "request": request,
+        "card": card,
+        "entity": "contact" if isinstance(card, Contact) else "company",
+        "may_merge": may_change,
+        "merges": undoable_merges(user=user, card=card) if may_change else [],
+        "csrf_token": context.get("csrf_token"),
+    }
