@@ -138,8 +138,8 @@ def _assign_heads(imp: Importer) -> None:
 
 def _user_rows(imp: Importer) -> list[dict]:
     rows: dict[str, dict] = {}
-    for active in ("Y", "N"):
-        for page in imp.client.pages_by_offset("user.get", {"filter": {"ACTIVE": active}}):
+    for active in (True, False):
+        for page in imp.client.pages_by_offset("user.get", {"FILTER": {"ACTIVE": active}}):
             for row in page:
                 rows.setdefault(text(row.get("ID")), row)
     return [rows[key] for key in sorted(rows, key=lambda k: to_int(k) or 0)]
