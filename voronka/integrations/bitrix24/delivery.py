@@ -26,6 +26,8 @@ SUPPORTED_EVENTS = frozenset(
     "ONCRMTIMELINECOMMENTDELETE",
 }
 
+FLAT_EVENTS = frozenset({"ONEXTERNALCALLSTART"})
+
 # Domain event → (Bitrix24 event, the attribute holding the id).
 MAPPING = {
     sales_events.LeadCreated: ("ONCRMLEADADD", "lead_id"),
@@ -91,7 +93,11 @@ def body(binding, event: str, fields: dict) -> str:
     endpoint = binding.client_endpoint or "http://localhost/rest/"
     domain = urlsplit(endpoint).netloc
     pairs = [("event", event), ("event_handler_id", str(binding.pk))]
-    pairs += [(f"data[FIELDS][{key}]", str(value)) for key, value in fields.items()]
+    # Card events carry ``data[FIELDS][ID]``; the telephony ones their keys in ``data`` itself.
+    prefix = "data" if event in FLAT_EVENTS else "data[FIELDS]"
+    pairs += [
+        (f"{prefix}[{key}]", "" if value is None else str(value)) for key, value in fields.items()
+    ]
     pairs += [
         ("ts", str(int(time.time()))),
         ("auth[domain]", domain),

@@ -495,7 +495,7 @@ def uf_value(definition: CustomField, value: Any) -> Any:
 # --- *.fields -----------------------------------------------------------------------------
 
 
-def describe_fields(kind: Kind, *, item: bool = False) -> dict:
+def describe_fields(kind: Kind, *, item: bool = False, original_uf: bool = False) -> dict:
     result: dict[str, dict] = {}
     for f in kind.fields:
         description = {
@@ -532,7 +532,8 @@ def describe_fields(kind: Kind, *, item: bool = False) -> dict:
             ]
         if item:
             description["upperName"] = uf_name(definition)
-        result[uf_item_name(definition) if item else uf_name(definition)] = description
+        key = uf_item_name(definition) if item and not original_uf else uf_name(definition)
+        result[key] = description
     return result
 
 
@@ -613,7 +614,19 @@ def selection(kind: Kind, select: Any, *, item: bool = False) -> tuple[list[F], 
     return list(dict.fromkeys(chosen)), list(dict.fromkeys(ufs)), fm
 
 
-def row(kind: Kind, obj, fields: list[F], ufs: list, *, item: bool, fm: bool, hidden=()) -> dict:
+def row(
+    kind: Kind,
+    obj,
+    fields: list[F],
+    ufs: list,
+    *,
+    item: bool,
+    fm: bool,
+    hidden=(),
+    original_uf: bool = False,
+) -> dict:
+    """One card as the classic methods print it, or ``crm.item.*`` (``item``); user fields of
+    items are named ``ufCrm…`` unless ``original_uf`` (``useOriginalUfNames=Y``)."""
     data: dict[str, Any] = {}
     for f in fields:
         if f.attr and f.attr in hidden:
@@ -634,7 +647,7 @@ def row(kind: Kind, obj, fields: list[F], ufs: list, *, item: bool, fm: bool, hi
     for definition in ufs:
         if definition.code in hidden:
             continue
-        key = uf_item_name(definition) if item else uf_name(definition)
+        key = uf_item_name(definition) if item and not original_uf else uf_name(definition)
         data[key] = uf_value(definition, stored.get(definition.code))
     return data
 

@@ -199,11 +199,15 @@ def call_finish(
 
 @transaction.atomic
 def call_attach_record(
-    *, call: ExternalCall, filename: str = "", content: str = "", url: str = ""
+    *, call: ExternalCall, filename: str = "", content: str = "", url: str = "", upload=None
 ) -> ExternalCall:
-    """Keep a call's record: base64 ``content`` saved as a file, or the ``url`` of it."""
+    """Keep a call's record: an uploaded file, base64 ``content`` saved as a file, or the
+    ``url`` of it."""
     call = ExternalCall.objects.select_for_update().get(pk=call.pk)
-    if content:
+    if upload is not None:
+        name = (filename or getattr(upload, "name", "") or f"{call.call_id}.mp3").replace("/", "_")
+        call.record.save(name[-100:], upload, save=False)
+    elif content:
         try:
             data = base64.b64decode(content, validate=False)
         except (binascii.Error, ValueError):
@@ -397,3 +401,50 @@ def queue_event(event: str, fields: dict) -> None:
             deliver_event.delay(binding_id, event, fields)
 
     transaction.on_commit(send_all)
+
+
+# --- click-to-call ------------------------------------------------------------------------
+
+
+def card_type_name(card) -> str:
+    """``CONTACT``, ``COMPANY``, ``LEAD`` or ``DEAL``: how Bitrix24 names a call's card."""
+    return card._meta.model_name.upper()
+
+
+def call_start(*, actor, phone: str, card=None, line_number: str = "") -> ExternalCall:
+    """Click-to-call: register an outgoing call of ``actor`` to ``phone`` (on ``card``, or the
+    card found by the number) and ask the PBX bound to ``ONEXTERNALCALLSTART`` to dial it.
+
+    The PBX connects the employee's extension (their phone field) with the number and reports
+    the end of the call with ``telephony.externalcall.finish`` and this call's ``CALL_ID``; it
+    registers nothing itself, the call is registered here. PermissionDenied when ``card`` is
+    one the employee may not see."""
+    if card is not None:
+        require(actor, Action.READ, card)
+    with transaction.atomic():
+        call, _created = call_register(
+            actor=actor,
+            user=actor,
+            phone=phone,
+            call_type=CallType.OUTGOING,
+            line_number=line_number,
+            card=card,
+            create_lead=False,
+        )
+        card = call_card(call)
+        queue_event(
+            "ONEXTERNALCALLSTART",
+            {
+                "PHONE_NUMBER": call.phone,
+                "PHONE_NUMBER_INTERNATIONAL": call.phone_normalized or call.phone,
+                "EXTENSION": actor.phone or "",
+                "USER_ID": actor.pk,
+                "CALL_LIST_ID": "",
+                "LINE_NUMBER": call.line_number,
+                "IS_MOBILE": "0",
+                "CALL_ID": call.call_id,
+                "CRM_ENTITY_TYPE": card_type_name(card) if card is not None else "",
+                "CRM_ENTITY_ID": card.pk if card is not None else "",
+            },
+        )
+    return call

@@ -76,6 +76,11 @@ def _respond(request, method: str, build_context) -> object:
         params = read_params(request)
         ctx = build_context(params)
         limiter.check(f"{getattr(ctx.token, 'pk', ctx.user.pk)}:{ctx.ip}")
+        # What the second step of an upload needs: the address called, its token and files.
+        ctx.extra["url"] = request.build_absolute_uri(request.path)
+        ctx.extra["auth"] = params.get("auth") if isinstance(params.get("auth"), str) else ""
+        if request.method == "POST" and request.FILES:
+            ctx.extra["files"] = request.FILES
         params.pop("auth", None)
         with entities.request_cache():
             result = registry.call(ctx, method, params)

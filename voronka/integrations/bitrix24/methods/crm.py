@@ -368,28 +368,45 @@ DELETERS = {
 }
 
 
-def render(ctx, kind: E.Kind, obj, *, item: bool, select=None) -> dict:
+def render(ctx, kind: E.Kind, obj, *, item: bool, select=None, original_uf=False) -> dict:
     fields, ufs, fm = E.selection(kind, select, item=item)
     if select is None or is_empty(select):
         if not item:
             fields = fields + [f for f in kind.fields if f.type == "crm_multifield"]
         fm = item
-    return E.row(kind, obj, fields, ufs, item=item, fm=fm, hidden=E.hidden(ctx.user, kind))
+    return E.row(
+        kind,
+        obj,
+        fields,
+        ufs,
+        item=item,
+        fm=fm,
+        hidden=E.hidden(ctx.user, kind),
+        original_uf=original_uf,
+    )
 
 
 def reload(ctx, kind: E.Kind, obj):
     return E.prepare(kind, kind.model.objects.all()).get(pk=obj.pk)
 
 
+def original_uf_names(params: dict) -> bool:
+    """``useOriginalUfNames=Y``: ``crm.item.*`` names user fields ``UF_CRM_…``."""
+    return to_bool(params.get("useoriginalufnames"))
+
+
 def listing(ctx, kind: E.Kind, params: dict, *, item: bool) -> Page:
     fields, ufs, fm = E.selection(kind, params.get("select"), item=item)
     hidden = E.hidden(ctx.user, kind)
+    original_uf = item and original_uf_names(params)
     queryset = visible(ctx, kind).filter(E.build_filter(kind, params.get("filter")))
     queryset = E.prepare(kind, queryset).order_by(*E.build_order(kind, params.get("order")))
     return paginate(
         queryset,
         start_param(params),
-        lambda obj: E.row(kind, obj, fields, ufs, item=item, fm=fm, hidden=hidden),
+        lambda obj: E.row(
+            kind, obj, fields, ufs, item=item, fm=fm, hidden=hidden, original_uf=original_uf
+        ),
     )
 
 
@@ -436,20 +453,26 @@ for _kind in E.KINDS.values():
 
 @method("crm.item.fields", scope="crm", family=ITEM)
 def item_fields(ctx, params):
-    return {"fields": E.describe_fields(kind_of_item(params), item=True)}
+    kind = kind_of_item(params)
+    return {"fields": E.describe_fields(kind, item=True, original_uf=original_uf_names(params))}
 
 
 @method("crm.item.add", scope="crm", family=ITEM)
 def item_add(ctx, params):
     kind = kind_of_item(params)
     obj = create(ctx, kind, fields_param(params, item=True), item=True)
-    return {"item": render(ctx, kind, reload(ctx, kind, obj), item=True)}
+    return {
+        "item": render(
+            ctx, kind, reload(ctx, kind, obj), item=True, original_uf=original_uf_names(params)
+        )
+    }
 
 
 @method("crm.item.get", scope="crm", family=ITEM)
 def item_get(ctx, params):
     kind = kind_of_item(params)
-    return {"item": render(ctx, kind, load(ctx, kind, object_id(params, item=True)), item=True)}
+    obj = load(ctx, kind, object_id(params, item=True))
+    return {"item": render(ctx, kind, obj, item=True, original_uf=original_uf_names(params))}
 
 
 @method("crm.item.list", scope="crm", family=ITEM)
@@ -465,7 +488,11 @@ def item_update(ctx, params):
     kind = kind_of_item(params)
     obj = load(ctx, kind, object_id(params, item=True))
     update(ctx, kind, obj, fields_param(params, item=True), item=True)
-    return {"item": render(ctx, kind, reload(ctx, kind, obj), item=True)}
+    return {
+        "item": render(
+            ctx, kind, reload(ctx, kind, obj), item=True, original_uf=original_uf_names(params)
+        )
+    }
 
 
 @method("crm.item.delete", scope="crm", family=ITEM)

@@ -1,5 +1,7 @@
 """``telephony.externalCall.*``: what PBX connectors call."""
 
+from urllib.parse import urlencode
+
 from django.contrib.contenttypes.models import ContentType
 
 from voronka.access.predicates import visible_to
@@ -149,18 +151,45 @@ def finish(ctx, params):
     }
 
 
+UPLOAD_FIELD = "file"
+
+
+def _upload_url(ctx, call: ExternalCall, filename: str) -> str:
+    """Where the second step of ``attachRecord`` posts the file: this same method with the
+    call and file name in the query (and the caller's token, when it came as ``auth``)."""
+    query = {"CALL_ID": call.call_id, "FILENAME": filename}
+    if ctx.extra.get("auth"):
+        query["auth"] = ctx.extra["auth"]
+    base = ctx.extra.get("url") or f"{ctx.base_url}{PREFIX}.attachRecord"
+    return f"{base}?{urlencode(query)}"
+
+
 @method(f"{PREFIX}.attachRecord", scope="telephony", family=OTHER)
 def attach_record(ctx, params):
+    """The record as ``FILE_CONTENT`` (base64) or ``RECORD_URL``; with only ``FILENAME``, the
+    answer is an ``uploadUrl`` the client posts the file to (multipart, field ``fieldName``)."""
     call = _call(ctx, params)
     content = params.get("file_content")
     url = params.get("record_url")
-    if is_empty(content) and is_empty(url):
-        raise _error("FILE_CONTENT or RECORD_URL should be set")
+    filename = str(params.get("filename") or "").strip()
+    files = ctx.extra.get("files")
+    upload = None
+    if files:
+        upload = files.get(UPLOAD_FIELD) or next(iter(files.values()), None)
+    if upload is None and is_empty(content) and is_empty(url):
+        if not filename:
+            raise _error("FILENAME, FILE_CONTENT or RECORD_URL should be set")
+        if ctx.in_batch:
+            raise B24Error(
+                "ERROR_BATCH_METHOD_NOT_ALLOWED", "A file is not uploaded inside a batch", 405
+            )
+        return {"uploadUrl": _upload_url(ctx, call, filename), "fieldName": UPLOAD_FIELD}
     call = call_attach_record(
         call=call,
-        filename=str(params.get("filename") or ""),
-        content=str(content or ""),
-        url=str(url or "") if is_empty(content) else "",
+        filename=filename,
+        content="" if upload is not None or is_empty(content) else str(content),
+        url=str(url or "") if upload is None and is_empty(content) else "",
+        upload=upload,
     )
     return {"FILE_ID": call.pk}
 
