@@ -8,4 +8,9 @@ class SalesConfig(AppConfig):
     verbose_name = _("Sales")
 
     def ready(self) -> None:
-        from voronka.sales import merge  # noqa: F401 - registers how deals follow a merge
+        from voronka.sales import (
+            client_value,
+            merge,  # noqa: F401 - registers how deals follow a merge
+        )
+
+        client_value.connect()

@@ -27,3 +27,12 @@ class ActivityCreated(ActivityEvent):
 @dataclass(frozen=True, kw_only=True)
 class ActivityCompleted(ActivityEvent):
     """An activity of a card was marked done with its result."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CommentAdded(DomainEvent):
+    """A comment was written on a card's feed."""
+
+    entry_id: int
+    card_type: str
+    card_id: int

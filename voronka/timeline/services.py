@@ -94,7 +94,16 @@ def comment_add(*, actor, card: models.Model, text: str) -> TimelineEntry:
     text = (text or "").strip()
     if not text:
         raise ValidationError({"text": _("Write the comment text.")})
-    return entry_add(actor=actor, card=card, kind=EntryKind.COMMENT, text=text)
+    entry = entry_add(actor=actor, card=card, kind=EntryKind.COMMENT, text=text)
+    publish(
+        events.CommentAdded(
+            actor_id=getattr(actor, "pk", None),
+            entry_id=entry.pk,
+            card_type=card._meta.model_name,
+            card_id=card.pk,
+        )
+    )
+    return entry
 
 
 @transaction.atomic

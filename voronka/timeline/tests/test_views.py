@@ -270,9 +270,9 @@ def test_comment_action_costs_fixed_queries(
     add_entries(deal, manager, count)
     client.force_login(manager)
     client.post(url("comment_add", deal), {"text": "прогрев"})
-    # session, user, the user's rights, card, savepoint + insert + release, the user's field
-    # rules, open activities, feed
-    with django_assert_num_queries(10):
+    # session, user, the user's rights, card, savepoint + insert + the deal's clients (their
+    # last interaction) + release, the user's field rules, open activities, feed
+    with django_assert_num_queries(11):
         assert client.post(url("comment_add", deal), {"text": "ещё"}).status_code == 200
 
 
