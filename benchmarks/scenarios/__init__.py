@@ -27,6 +27,7 @@ _ALL = (
     Scenario(
         9, "mixed", "mixed load of several employees over HTTP (4 and 8 clients)", "mixed_load"
     ),
+    Scenario(10, "duplicates", "duplicate check of a new contact or company", "duplicates"),
 )
 SCENARIOS = {scenario.name: scenario for scenario in _ALL}
 
