@@ -66,9 +66,7 @@ def _stages(pipeline: Pipeline) -> list[dict]:
         ),
     )
     return [
-        _status_row(
-            entity_id, E.stage_code(s), s.name, s.sort, f"stage{s.pk}", stage=s, category=category
-        )
+        _status_row(entity_id, E.stage_code(s), s.name, s.sort, s.pk, stage=s, category=category)
         for s in ordered
     ]
 
@@ -489,3 +487,45 @@ def dealcategory_update(ctx, params):
 def dealcategory_delete(ctx, params):
     pipeline_delete(actor=ctx.user, pipeline=_found_dealcategory(params))
     return True
+
+
+@method("crm.status.get", scope="crm", family=OTHER)
+def status_get(ctx, params):
+    target = _status_object(params)
+    if isinstance(target, Source):
+        rows = directory("SOURCE")
+        wanted = str(SOURCE_IDS + target.pk)
+    else:
+        rows = directory(_stage_entity_id(target.pipeline))
+        wanted = str(target.pk)
+    found = next((row for row in rows if row["ID"] == wanted), None)
+    if found is None:
+        raise B24Error("ERROR_CORE", "Invalid identifier.", 400)
+    return found
+
+
+@method("crm.status.fields", scope="crm", family=OTHER)
+def status_fields(ctx, params):
+    def field(kind, title, *, required=False, read_only=False, immutable=False):
+        return {
+            "type": kind,
+            "isRequired": required,
+            "isReadOnly": read_only,
+            "isImmutable": immutable,
+            "isMultiple": False,
+            "isDynamic": False,
+            "title": title,
+        }
+
+    return {
+        "ID": field("integer", "ID", read_only=True),
+        "ENTITY_ID": field("string", "Directory", required=True, immutable=True),
+        "STATUS_ID": field("string", "Code", required=True, immutable=True),
+        "NAME": field("string", "Name", required=True),
+        "NAME_INIT": field("string", "Initial name", read_only=True),
+        "SORT": field("integer", "Sort"),
+        "SYSTEM": field("char", "System", read_only=True),
+        "CATEGORY_ID": field("integer", "Pipeline", read_only=True),
+        "COLOR": field("string", "Colour"),
+        "SEMANTICS": field("string", "Semantics", immutable=True),
+    }

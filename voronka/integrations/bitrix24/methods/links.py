@@ -126,3 +126,11 @@ def company_contacts_set(ctx, params):
         if number not in current:
             contact_link_company(actor=ctx.user, contact=contacts[number], company=company)
     return True
+
+
+@method("crm.company.contact.items.delete", scope="crm", family=CLASSIC)
+def company_contacts_delete(ctx, params):
+    company = load(ctx, E.KINDS[E.COMPANY], object_id(params))
+    for link in company.contact_links.select_related("contact"):
+        contact_unlink_company(actor=ctx.user, contact=link.contact, company=company)
+    return True

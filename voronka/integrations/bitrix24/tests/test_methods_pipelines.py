@@ -191,3 +191,43 @@ def test_dealcategory_update_and_delete(client, admin_user):
     assert bad[0] == 400 and bad[1]["error_description"].startswith("SORT:")
     assert deleted["result"] is True
     assert missing == (400, {"error": "", "error_description": "Not found"})
+
+
+def test_status_list_ids_are_the_ids_status_get_update_and_delete_take(client, admin_user):
+    hook = make_webhook(admin_user)
+    _, added = call(
+        client,
+        hook,
+        "crm.status.add",
+        {"fields": {"ENTITY_ID": "DEAL_STAGE", "STATUS_ID": "AUDIT", "NAME": "Audit"}},
+    )
+    _, listed = call(client, hook, "crm.status.list", {"filter": {"ENTITY_ID": "DEAL_STAGE"}})
+    row = next(r for r in listed["result"] if r["STATUS_ID"] == "AUDIT")
+
+    _, got = call(client, hook, "crm.status.get", {"id": row["ID"]})
+    _, updated = call(client, hook, "crm.status.update", {"id": row["ID"], "fields": {"NAME": "X"}})
+    _, fields = call(client, hook, "crm.status.fields", {})
+    _, deleted = call(client, hook, "crm.status.delete", {"id": row["ID"]})
+    missing = call(client, hook, "crm.status.get", {"id": row["ID"]})
+
+    assert row["ID"] == str(added["result"])
+    assert (got["result"]["STATUS_ID"], got["result"]["NAME"]) == ("AUDIT", "Audit")
+    assert updated["result"] is True and deleted["result"] is True
+    assert fields["result"]["ENTITY_ID"]["isRequired"] is True
+    assert missing == (400, {"error": "ERROR_CORE", "error_description": "Invalid identifier."})
+
+
+def test_company_contact_items_delete_unlinks_every_contact(client, manager):
+    from voronka.contacts.models import ContactCompany
+    from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
+
+    company = CompanyFactory(responsible=manager)
+    for _n in range(2):
+        ContactCompany.objects.create(contact=ContactFactory(responsible=manager), company=company)
+
+    status, answer = call(
+        client, make_webhook(manager), "crm.company.contact.items.delete", {"id": company.pk}
+    )
+
+    assert (status, answer["result"]) == (200, True)
+    assert not ContactCompany.objects.filter(company=company).exists()
