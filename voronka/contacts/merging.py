@@ -173,7 +173,7 @@ def _undo_update(change: dict[str, Any], report: UndoReport) -> None:
                 _("%(row)s #%(pk)s was deleted since the merge.")
                 % {"row": str(model._meta.verbose_name).capitalize(), "pk": pk}
             )
-        elif present[pk] != new:
+        elif present[pk] != old:
             report.conflicts.append(
                 _("%(row)s #%(pk)s: “%(field)s” changed since the merge and is kept.")
                 % {

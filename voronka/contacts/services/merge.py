@@ -424,10 +424,12 @@ def merge_undo(*, actor, record: MergeRecord, request=None) -> UndoResult:
             raise ValidationError(_("The absorbed card is not in the recycle bin any more."))
         report = undo_changes(record.snapshot.get("changes", []))
         conflicts = list(report.conflicts)
-        absorbed, _changed = card_soft_restore(actor=actor, card=absorbed)
         survivor = model.all_objects.get(pk=survivor.pk)
         version_before = survivor.version
+        # The survivor's own values come back while the absorbed card is still in the bin, so
+        # the duplicate policy does not take the two for duplicates of each other.
         _restore_values(actor=actor, survivor=survivor, record=record, conflicts=conflicts)
+        absorbed, _changed = card_soft_restore(actor=actor, card=absorbed)
         survivor.refresh_from_db()
         refresh_keys(survivor)
         if survivor.version == version_before:

@@ -18,6 +18,9 @@ from voronka.contacts.models import (
     CompanyAddress,
     Contact,
     ContactCompany,
+    DuplicateEntity,
+    DuplicateMode,
+    DuplicatePolicy,
     MergeRecord,
 )
 from voronka.contacts.services import company_create, contact_create, contact_update
@@ -350,7 +353,7 @@ class TestUndoRules:
 
         result = merge_undo(actor=manager, record=record)
 
-        assert len(result.conflicts) == 2
+        assert len(result.conflicts) == 2, result.conflicts
         assert Task.objects.get(pk=moved_task.pk).card_id == other.pk
         assert Contact.objects.get(pk=survivor.pk).position == "Директор"
         assert not Contact.all_objects.get(pk=absorbed.pk).is_deleted
@@ -398,3 +401,20 @@ class TestMergeRights:
         stranger = UserFactory(department=DepartmentFactory())
         with pytest.raises(PermissionDenied):
             merge_undo(actor=stranger, record=record)
+
+
+def test_merge_and_undo_under_a_blocking_duplicate_policy(manager, two_contacts):
+    """The two cards are duplicates of each other by definition: neither the merge nor its
+    undo is stopped by a policy that blocks duplicates."""
+    survivor, absorbed = two_contacts
+    DuplicatePolicy.objects.update_or_create(
+        entity=DuplicateEntity.CONTACT, defaults={"mode": DuplicateMode.BLOCK, "rules": []}
+    )
+    record = merge_cards(
+        actor=manager, survivor=survivor, absorbed=absorbed, values={"last_name": "absorbed"}
+    )
+    assert Contact.objects.get(pk=survivor.pk).last_name == "Иванофф"
+    result = merge_undo(actor=manager, record=record)
+    assert result.conflicts == []
+    assert Contact.objects.get(pk=survivor.pk).last_name == "Иванов"
+    assert Contact.objects.get(pk=absorbed.pk).last_name == "Иванофф"
