@@ -249,9 +249,10 @@ def _source(imp: Importer, value: Any) -> int | None:
     return imp.mapped("source", code) if code else None
 
 
-def _backdate(imp: Importer, card, created_at: str | None) -> None:
+def _backdate(imp: Importer, card, created_at: str | None, moved_at: str | None = None) -> None:
     """The creation time from the portal on the card, its "created" entry and the first stage
-    transition (funnel reports start from it)."""
+    transition (funnel reports start from it); a lead or deal is in its stage since the
+    portal's ``MOVED_TIME``."""
     if not created_at:
         return
     imp.keep_created_at(type(card), card.pk, created_at)
@@ -263,7 +264,7 @@ def _backdate(imp: Importer, card, created_at: str | None) -> None:
     if isinstance(card, Lead | Deal):
         owner = {"lead": card} if isinstance(card, Lead) else {"deal": card}
         StageTransition.objects.filter(**owner, from_stage__isnull=True).update(moved_at=created_at)
-        type(card)._base_manager.filter(pk=card.pk).update(stage_changed_at=created_at)
+        type(card)._base_manager.filter(pk=card.pk).update(stage_changed_at=moved_at or created_at)
 
 
 def _pages(imp: Importer, kind: str):
@@ -274,10 +275,13 @@ def _pages(imp: Importer, kind: str):
 def _per_record(imp: Importer, method: str, rows: list[dict]) -> dict[str, Any]:
     """``method?id=<ID>`` for every record of a page in one batch: ID → result (or None)."""
     found: dict[str, Any] = {}
+    if imp.cache.get(f"missing:{method}"):
+        return found  # the portal has no such method: the records' own fields are used
     for index, result, error in imp.client.call_many(method, [{"id": r["ID"]} for r in rows]):
-        found[text(rows[index]["ID"])] = None if error else result
         if error and str(error.get("error")) == "ERROR_METHOD_NOT_FOUND":
-            raise PortalError("ERROR_METHOD_NOT_FOUND", f"the portal has no {method}")
+            imp.cache[f"missing:{method}"] = True
+            return {}
+        found[text(rows[index]["ID"])] = None if error else result
     return found
 
 
@@ -540,10 +544,7 @@ def import_contacts(imp: Importer) -> None:
         return contact
 
     for rows in _pages(imp, "contact"):
-        try:
-            links = _per_record(imp, "crm.contact.company.items.get", rows)
-        except PortalError:
-            links = {}
+        links = _per_record(imp, "crm.contact.company.items.get", rows)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1
@@ -615,6 +616,7 @@ def _lead_payload(imp: Importer, stats, record: dict) -> dict:
         **_loss(stage, record, _stage_name(stage, record.get("STATUS_ID"))),
         "communications": _communications(stats, record_id, record),
         "created_at": M.when(record.get("DATE_CREATE")),
+        "moved_at": M.when(record.get("MOVED_TIME")),
     }
 
 
@@ -647,7 +649,7 @@ def import_leads(imp: Importer) -> None:
             },
             communications=payload["communications"],
         )
-        _backdate(imp, lead, payload["created_at"])
+        _backdate(imp, lead, payload["created_at"], payload["moved_at"])
         return lead
 
     def update(lead: Lead, payload: dict):
@@ -731,6 +733,7 @@ def _deal_payload(imp: Importer, stats, record: dict, links: Any) -> dict:
         "lead": imp.mapped("lead", record.get("LEAD_ID")),
         "contacts": _deal_contacts(imp, stats, record, links),
         "created_at": M.when(record.get("DATE_CREATE")),
+        "moved_at": M.when(record.get("MOVED_TIME")),
     }
 
 
@@ -763,7 +766,7 @@ def import_deals(imp: Importer) -> None:
             **loss_of(payload),
         }
         deal = deal_create(actor=None, data=data, contacts=contacts(payload))
-        _backdate(imp, deal, payload["created_at"])
+        _backdate(imp, deal, payload["created_at"], payload["moved_at"])
         return deal
 
     def update(deal: Deal, payload: dict):
@@ -783,10 +786,7 @@ def import_deals(imp: Importer) -> None:
         return deal
 
     for rows in _pages(imp, "deal"):
-        try:
-            links = _per_record(imp, "crm.deal.contact.items.get", rows)
-        except PortalError:
-            links = {}
+        links = _per_record(imp, "crm.deal.contact.items.get", rows)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1

@@ -126,8 +126,9 @@ def _assign_heads(imp: Importer) -> None:
     """Once employees exist: the heads of departments (not counted again in the report)."""
     stats = imp.report.stats("departments", _("Departments"))
     counts = (stats.created, stats.updated, stats.unchanged)
+    rows = _department_rows(imp)  # read from the portal before the transaction starts
     with transaction.atomic():
-        for row in _department_rows(imp):
+        for row in rows:
             if imp.mapped("department", row.get("ID")) is not None:
                 _department_write(imp, row, stats)
     stats.created, stats.updated, stats.unchanged = counts
