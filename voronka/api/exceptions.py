@@ -4,7 +4,9 @@
 each field and its problems (400 and 422); ``__all__`` holds problems of the whole request.
 Service errors map to HTTP: ValidationError → 400, PermissionDenied → 403, a missing or
 hidden record → 404, a stale write (ConflictError) → 409, too many requests → 429 with
-``Retry-After``.
+``Retry-After``. Duplicate control adds ``matches`` (the records a write looks like): to a 400
+of a policy that blocks, and to the 409 with code ``duplicates`` a client asks for with
+``on_duplicate: ask``.
 """
 
 import logging
@@ -19,6 +21,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from voronka.contacts.duplicates import DuplicateBlocked, DuplicatesFound
 from voronka.core.exceptions import ConflictError
 
 logger = logging.getLogger(__name__)
@@ -85,6 +88,15 @@ def exception_handler(exc, context):
             ),
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, DuplicatesFound):
+        # Asked to be asked (``on_duplicate: ask``): the matches, nothing written.
+        body = error_body("duplicates", _("The record looks like existing ones."))
+        body["matches"] = [notice.as_json() for notice in exc.notices]
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, DuplicateBlocked):
+        body = error_body("invalid", _("Check the values you sent."), _django_errors(exc))
+        body["matches"] = [notice.as_json() for notice in exc.notices]
+        return Response(body, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, DjangoValidationError):
         return Response(
             error_body("invalid", _("Check the values you sent."), _django_errors(exc)),

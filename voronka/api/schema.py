@@ -10,7 +10,8 @@ ERROR_DESCRIPTIONS = {
     "401": "No credentials, or a token that is not valid.",
     "403": "The employee (or the token's scopes) may not do this.",
     "404": "No such record, or one the employee may not see.",
-    "409": "The record changed since it was read (a stale `version`).",
+    "409": "The record changed since it was read (a stale `version`); or, asked with "
+    "`on_duplicate: ask`, it looks like existing records (code `duplicates`, see `matches`).",
     "422": "The idempotency key was already used for another request.",
     "429": "Too many requests; `Retry-After` says how many seconds to wait.",
 }
@@ -23,6 +24,12 @@ class ErrorSerializer(serializers.Serializer):
         child=serializers.ListField(child=serializers.CharField()), required=False
     )
     current_version = serializers.IntegerField(required=False, allow_null=True)
+    matches = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text="Existing records the write looks like (duplicate control): entity, id, "
+        "title, rule, score, message; `visible: false` ones carry only their responsible.",
+    )
 
 
 class AutoSchema(BaseAutoSchema):

@@ -46,6 +46,21 @@ class VersionSerializer(serializers.Serializer):
     )
 
 
+ON_DUPLICATE_HELP = (
+    "What to do when the record looks like existing ones and the duplicate policy only warns: "
+    "`record` (the default) writes it and notes the matches on its timeline; `ask` answers "
+    "409 with code `duplicates` and the `matches` instead, so the client can ask its user and "
+    "send again with `record`. The `X-On-Duplicate` header does the same. A policy that blocks "
+    "always answers 400 naming the field and the matching record."
+)
+
+
+class OnDuplicateSerializer(serializers.Serializer):
+    on_duplicate = serializers.ChoiceField(
+        choices=["record", "ask"], required=False, write_only=True, help_text=ON_DUPLICATE_HELP
+    )
+
+
 def active_users():
     return get_user_model().objects.all()
 

@@ -6,6 +6,7 @@ from rest_framework import serializers
 from voronka.api.base import ShapedModelSerializer
 from voronka.api.serializers.common import (
     CommunicationSerializer,
+    OnDuplicateSerializer,
     VersionSerializer,
     VisibleRelatedField,
     all_optional,
@@ -80,7 +81,7 @@ class CompanyLinkInputSerializer(serializers.Serializer):
     role = serializers.CharField(required=False, allow_blank=True, max_length=200, default="")
 
 
-class ContactInputSerializer(VersionSerializer, serializers.ModelSerializer):
+class ContactInputSerializer(OnDuplicateSerializer, VersionSerializer, serializers.ModelSerializer):
     communications = CommunicationSerializer(many=True, required=False)
     companies = CompanyLinkInputSerializer(
         many=True, required=False, help_text="Companies to link a new contact to."
@@ -97,6 +98,7 @@ class ContactInputSerializer(VersionSerializer, serializers.ModelSerializer):
             "communications",
             "companies",
             "version",
+            "on_duplicate",
         )
         extra_kwargs = all_optional(fields)
 
@@ -134,7 +136,7 @@ class CompanySerializer(ShapedModelSerializer):
         read_only_fields = fields
 
 
-class CompanyInputSerializer(VersionSerializer, serializers.ModelSerializer):
+class CompanyInputSerializer(OnDuplicateSerializer, VersionSerializer, serializers.ModelSerializer):
     communications = CommunicationSerializer(many=True, required=False)
     addresses = AddressSerializer(many=True, required=False)
     bank_accounts = BankAccountSerializer(many=True, required=False)
@@ -151,6 +153,7 @@ class CompanyInputSerializer(VersionSerializer, serializers.ModelSerializer):
             "addresses",
             "bank_accounts",
             "version",
+            "on_duplicate",
         )
         extra_kwargs = all_optional(fields)
 

@@ -5,6 +5,7 @@ from rest_framework import serializers
 from voronka.api.base import ShapedModelSerializer
 from voronka.api.serializers.common import (
     CommunicationSerializer,
+    OnDuplicateSerializer,
     VersionSerializer,
     VisibleRelatedField,
     all_optional,
@@ -146,7 +147,7 @@ class DealSerializer(ShapedModelSerializer):
         read_only_fields = fields
 
 
-class LeadInputSerializer(VersionSerializer, serializers.ModelSerializer):
+class LeadInputSerializer(OnDuplicateSerializer, VersionSerializer, serializers.ModelSerializer):
     contact = VisibleRelatedField(Contact, required=False, allow_null=True)
     company = VisibleRelatedField(Company, required=False, allow_null=True)
     communications = CommunicationSerializer(many=True, required=False)
@@ -170,6 +171,7 @@ class LeadInputSerializer(VersionSerializer, serializers.ModelSerializer):
             "communications",
             "product_rows",
             "version",
+            "on_duplicate",
         )
         extra_kwargs = all_optional(fields)
 

@@ -1,12 +1,15 @@
 """Building blocks of the resource viewsets."""
 
 from django.db import transaction
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import filters, mixins, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from voronka.access.predicates import hidden_fields
 from voronka.api.base import FIELDS_PARAMETER, ApiGenericViewSet
+from voronka.contacts.duplicates import ON_DUPLICATE_VALUES
 
 
 class OrderingFilter(filters.OrderingFilter):
@@ -61,6 +64,16 @@ class ServiceWriteMixin:
         serializer.is_valid(raise_exception=True)
         return dict(serializer.validated_data)
 
+    def on_duplicate(self, data: dict) -> str:
+        """``on_duplicate`` of the body (taken out of ``data``), else the ``X-On-Duplicate``
+        header, else "record": what a warning of the duplicate policy does to this write."""
+        value = data.pop("on_duplicate", None) or self.request.headers.get("X-On-Duplicate")
+        if not value:
+            return "record"
+        if value not in ON_DUPLICATE_VALUES:
+            raise ValidationError({"on_duplicate": [_("Use “record” or “ask”.")]})
+        return value
+
     def perform_service_create(self, data: dict):
         raise NotImplementedError  # abstract: each resource calls its own create service
 
@@ -88,3 +101,12 @@ class ServiceWriteMixin:
         instance = self.get_object()
         self.perform_service_delete(instance)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+ON_DUPLICATE_HEADER = OpenApiParameter(
+    "X-On-Duplicate",
+    location=OpenApiParameter.HEADER,
+    required=False,
+    enum=list(ON_DUPLICATE_VALUES),
+    description="`ask` or `record`: as the body's `on_duplicate` (the body wins).",
+)

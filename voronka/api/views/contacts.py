@@ -12,6 +12,7 @@ from voronka.access.models import Entity
 from voronka.access.predicates import hidden_fields
 from voronka.api.serializers import contacts as serializers
 from voronka.api.views.common import (
+    ON_DUPLICATE_HEADER,
     OrderingFilter,
     ReadOnlyViewSet,
     ServiceWriteMixin,
@@ -40,8 +41,12 @@ def _items(value):
 
 
 @extend_schema_view(
-    create=extend_schema(request=serializers.ContactInputSerializer),
-    partial_update=extend_schema(request=serializers.ContactInputSerializer),
+    create=extend_schema(
+        request=serializers.ContactInputSerializer, parameters=[ON_DUPLICATE_HEADER]
+    ),
+    partial_update=extend_schema(
+        request=serializers.ContactInputSerializer, parameters=[ON_DUPLICATE_HEADER]
+    ),
 )
 class ContactViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     """Contacts the employee may see."""
@@ -69,11 +74,13 @@ class ContactViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     def perform_service_create(self, data):
         communications = data.pop("communications", None)
         companies = data.pop("companies", None)
+        on_duplicate = self.on_duplicate(data)
         return contact_create(
             actor=self.request.user,
             data=service_data(data),
             communications=_items(communications),
             company_links=_items(companies),
+            on_duplicate=on_duplicate,
         )
 
     def perform_service_update(self, instance, data, version):
@@ -82,12 +89,14 @@ class ContactViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
             raise ValidationError(
                 {"companies": [_("Link and unlink companies with their own commands.")]}
             )
+        on_duplicate = self.on_duplicate(data)
         return contact_update(
             actor=self.request.user,
             contact=instance,
             data=data,
             communications=_items(communications),
             expected_version=version,
+            on_duplicate=on_duplicate,
         )
 
     def perform_service_delete(self, instance):
@@ -125,8 +134,12 @@ class ContactViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(request=serializers.CompanyInputSerializer),
-    partial_update=extend_schema(request=serializers.CompanyInputSerializer),
+    create=extend_schema(
+        request=serializers.CompanyInputSerializer, parameters=[ON_DUPLICATE_HEADER]
+    ),
+    partial_update=extend_schema(
+        request=serializers.CompanyInputSerializer, parameters=[ON_DUPLICATE_HEADER]
+    ),
 )
 class CompanyViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     """Companies the employee may see, with requisites, addresses and bank accounts."""
@@ -148,6 +161,7 @@ class CompanyViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
     def perform_service_create(self, data):
         return company_create(
             actor=self.request.user,
+            on_duplicate=self.on_duplicate(data),
             communications=_items(data.pop("communications", None)),
             addresses=_items(data.pop("addresses", None)),
             bank_accounts=_items(data.pop("bank_accounts", None)),
@@ -158,6 +172,7 @@ class CompanyViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
         return company_update(
             actor=self.request.user,
             company=instance,
+            on_duplicate=self.on_duplicate(data),
             communications=_items(data.pop("communications", None)),
             addresses=_items(data.pop("addresses", None)),
             bank_accounts=_items(data.pop("bank_accounts", None)),

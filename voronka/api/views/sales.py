@@ -14,6 +14,7 @@ from voronka.access.models import Action, Entity
 from voronka.access.predicates import visible_to
 from voronka.api.serializers import sales as serializers
 from voronka.api.views.common import (
+    ON_DUPLICATE_HEADER,
     OrderingFilter,
     ReadOnlyViewSet,
     ServiceWriteMixin,
@@ -67,8 +68,10 @@ class CardViewSet(FeedMixin, ServiceWriteMixin, ReadOnlyViewSet):
 
 
 @extend_schema_view(
-    create=extend_schema(request=serializers.LeadInputSerializer),
-    partial_update=extend_schema(request=serializers.LeadInputSerializer),
+    create=extend_schema(request=serializers.LeadInputSerializer, parameters=[ON_DUPLICATE_HEADER]),
+    partial_update=extend_schema(
+        request=serializers.LeadInputSerializer, parameters=[ON_DUPLICATE_HEADER]
+    ),
 )
 class LeadViewSet(CardViewSet):
     """Leads the employee may see; writes go through the lead services."""
@@ -86,6 +89,7 @@ class LeadViewSet(CardViewSet):
         product_rows = data.pop("product_rows", None)
         return lead_create(
             actor=self.request.user,
+            on_duplicate=self.on_duplicate(data),
             data=service_data(data),
             communications=[dict(item) for item in communications]
             if communications is not None
@@ -99,6 +103,7 @@ class LeadViewSet(CardViewSet):
         lead = lead_update(
             actor=self.request.user,
             lead=instance,
+            on_duplicate=self.on_duplicate(data),
             data=data,
             communications=[dict(item) for item in communications]
             if communications is not None

@@ -5,8 +5,10 @@
 ``record_duplicates`` notes a card written despite a warning; ``policy_for`` reads a policy.
 """
 
+from voronka.contacts.duplicates import checks
 from voronka.contacts.duplicates.checks import (
     ON_DUPLICATE_VALUES,
+    DuplicateBlocked,
     DuplicateNotice,
     DuplicatesFound,
     OnDuplicate,
@@ -22,11 +24,18 @@ from voronka.contacts.duplicates.finder import (
     find_duplicates,
     identifiers_of,
 )
-from voronka.contacts.duplicates.policy import policies_cached, policy_for
+from voronka.contacts.duplicates.policy import connect, policies_cached, policy_for
+from voronka.timeline.registry import register_entry_template
+
+# Wired here, not in the app's ready(), so the package is self-contained; both calls are
+# idempotent. The package is imported with the contact services, i.e. with the URLs.
+connect()
+register_entry_template(checks.ENTRY_KIND, "contacts/partials/_duplicates_timeline_entry.html")
 
 __all__ = [
     "COMPANY_NAME_THRESHOLD",
     "ON_DUPLICATE_VALUES",
+    "DuplicateBlocked",
     "DuplicateNotice",
     "DuplicatesFound",
     "Identifiers",

@@ -63,8 +63,8 @@ _DETAIL_URLS = {
 }
 
 
-def _field_of(entity: str, rule: str) -> str:
-    """The field of the card being written a rule's error belongs to."""
+def field_of(entity: str, rule: str) -> str:
+    """The field of the card being written a rule's error belongs to (service keys)."""
     if rule in (DuplicateRule.PHONE, DuplicateRule.EMAIL):
         return "communications"
     if rule in (DuplicateRule.INN, DuplicateRule.INN_KPP):
@@ -175,14 +175,25 @@ class DuplicatesFound(ValidationError):
         self.matches = matches
         self.notices = notices
         super().__init__(
-            {
-                NON_FIELD_ERRORS: [
-                    _("Possible duplicates found: %(cards)s")
-                    % {"cards": "; ".join(notice.sentence for notice in notices)}
-                ]
-            },
+            {NON_FIELD_ERRORS: [_("This may be a duplicate of an existing card.")]},
             code="duplicates",
         )
+
+
+class DuplicateBlocked(ValidationError):
+    """The policy blocks: ``{field: [sentence naming the matching card]}``, with the
+    ``notices`` behind it for forms that place them at their own fields."""
+
+    def __init__(self, entity: str, notices: list[DuplicateNotice]):
+        self.entity = entity
+        self.notices = notices
+        errors: dict[str, list[str]] = {}
+        for notice in notices:
+            field = field_of(entity, notice.match.rule)
+            # One card per field is enough to say why; the rest would only repeat it.
+            if field not in errors:
+                errors[field] = [notice.sentence]
+        super().__init__(errors, code="duplicate")
 
 
 def check_duplicates(
@@ -212,13 +223,7 @@ def check_duplicates(
     if not matches:
         return []
     if policy.mode == DuplicateMode.BLOCK:
-        errors: dict[str, list[str]] = {}
-        for notice in duplicate_notices(actor, matches):
-            field = _field_of(entity, notice.match.rule)
-            # One card per field is enough to say why; the rest would only repeat it.
-            if field not in errors:
-                errors[field] = [notice.sentence]
-        raise ValidationError(errors, code="duplicate")
+        raise DuplicateBlocked(entity, duplicate_notices(actor, matches))
     if on_duplicate == "ask":
         raise DuplicatesFound(entity, matches, duplicate_notices(actor, matches))
     return matches
@@ -250,23 +255,3 @@ def record_duplicates(*, actor, card: models.Model, matches: list[Match], create
         obj=card,
         details={"created": created, "matches": items},
     )
-
-
-def timeline_matches(entry) -> list[dict[str, Any]]:
-    """The matches of a "duplicates" timeline entry with their card links, for its template."""
-    rows = []
-    for item in (entry.payload or {}).get("matches", []):
-        entity = item.get("entity")
-        if entity not in _DETAIL_URLS:
-            continue
-        rows.append(
-            {
-                **item,
-                "entity_label": str(DuplicateEntity(entity).label),
-                "rule_label": str(DuplicateRule(item["rule"]).label)
-                if item.get("rule") in DuplicateRule.values
-                else "",
-                "url": reverse(_DETAIL_URLS[entity], args=[item["id"]]),
-            }
-        )
-    return rows

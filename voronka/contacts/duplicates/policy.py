@@ -51,3 +51,17 @@ def forget_policies(**kwargs) -> None:
     cache = _cache.get()
     if cache is not None:
         cache.clear()
+
+
+def connect() -> None:
+    """Receivers of this module: a cache per request, forgotten when a policy is saved.
+    Idempotent (``dispatch_uid``), called when the package is imported."""
+    from django.core.signals import request_finished, request_started
+    from django.db.models.signals import post_delete, post_save
+
+    request_started.connect(start_request_cache, dispatch_uid="duplicate_policies_start")
+    request_finished.connect(end_request_cache, dispatch_uid="duplicate_policies_end")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            forget_policies, sender=DuplicatePolicy, dispatch_uid=f"duplicate_policies_{signal}"
+        )

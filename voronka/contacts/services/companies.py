@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from voronka.access.models import Action, Entity
 from voronka.access.predicates import require, unchanged_fields_only
+from voronka.contacts.duplicates import OnDuplicate, check_duplicates, record_duplicates
+from voronka.contacts.duplicates.cards import card_data, data_to_recheck
 from voronka.contacts.events import (
     CompanyCreated,
     CompanyDeleted,
@@ -33,6 +35,7 @@ from voronka.core.inputs import (
     model_errors,
     prepare_values,
 )
+from voronka.core.normalization import company_name_key
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
     apply_custom_fields,
@@ -260,6 +263,27 @@ def _check_title(company: Company, errors: dict[str, list[str]]) -> None:
         errors["title"] = [_("Enter the company's title.")]
 
 
+_IDENTIFIER_FIELDS = ("title", "inn", "kpp")
+
+
+def _recheck(actor, company: Company, before, communications, on_duplicate) -> list:
+    """The duplicate policy on what an edit adds: a new title, INN/KPP, phones, e-mails."""
+    after = {name: getattr(company, name) for name in _IDENTIFIER_FIELDS}
+    if communications is None and after == before:
+        return []
+    stored = card_data(company)["communications"]
+    data = data_to_recheck(
+        "company",
+        {**before, "communications": stored},
+        {**after, "communications": stored if communications is None else communications},
+    )
+    if data is None:
+        return []
+    return check_duplicates(
+        "company", data, actor=actor, exclude=company, on_duplicate=on_duplicate
+    )
+
+
 def company_create(
     *,
     actor,
@@ -267,12 +291,18 @@ def company_create(
     communications: list[dict[str, Any]] | None = None,
     addresses: list[dict[str, Any]] | None = None,
     bank_accounts: list[dict[str, Any]] | None = None,
+    on_duplicate: OnDuplicate = "record",
+    exclude_duplicates: Any = None,
 ) -> Company:
     """Create a company with its requisites, communications, addresses and bank accounts.
 
     A company needs a title; requisites are checked against the company type (see
     ``clean_company_requisites``); the responsible defaults to ``actor``. Every problem is
     reported in one ValidationError and nothing is written unless all of it is right.
+
+    The company policy of duplicates applies (``check_duplicates``): a block is a
+    ValidationError; a warning raises ``DuplicatesFound`` with ``on_duplicate="ask"`` and is
+    recorded on the new card with ``"record"``. ``exclude_duplicates`` do not count.
     """
     check_editable(data, COMPANY_EDITABLE_FIELDS)
     with transaction.atomic():
@@ -312,7 +342,15 @@ def company_create(
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)
+        matches = check_duplicates(
+            "company",
+            card_data(company, communications or []),
+            actor=actor,
+            exclude=exclude_duplicates,
+            on_duplicate=on_duplicate,
+        )
 
+        company.title_key = company_name_key(company.title)[:255]
         company.save()
         communications_set(card=company, items=communications or [], creating=True)
         for address in address_rows or []:
@@ -322,6 +360,7 @@ def company_create(
             account.company = company
         BankAccount.objects.bulk_create(bank_rows or [])
         record_created(actor=actor, card=company)
+        record_duplicates(actor=actor, card=company, matches=matches, created=True)
         publish(CompanyCreated(actor_id=getattr(actor, "pk", None), company_id=company.pk))
     return company
 
@@ -335,6 +374,7 @@ def company_update(
     addresses: list[dict[str, Any]] | None = None,
     bank_accounts: list[dict[str, Any]] | None = None,
     expected_version: int | None = None,
+    on_duplicate: OnDuplicate = "record",
 ) -> Company:
     """Change a company; each list given (communications, addresses, bank accounts) replaces
     the current one, None leaves it untouched.
@@ -342,12 +382,14 @@ def company_update(
     Requisites are re-checked when the type or any requisite changes. A stale
     ``expected_version`` raises ConflictError. An edit that changes nothing writes nothing.
     PermissionDenied when the actor may not change the company or one of the changed fields
-    (bank accounts hidden from the Operator role, say).
+    (bank accounts hidden from the Operator role, say). A new title, INN/KPP, phones or
+    e-mails go through the duplicate policy as on ``company_create`` (the company itself aside).
     """
     check_editable(data, COMPANY_EDITABLE_FIELDS)
     with transaction.atomic():
         company = lock_alive_card(company, expected_version)
         require(actor, Action.UPDATE, company)
+        before = {name: getattr(company, name) for name in _IDENTIFIER_FIELDS}
         errors: dict[str, list[str]] = {}
         values = prepare_values(Company, data, errors)
         if any(field in values for field in REQUISITE_FIELDS):
@@ -372,6 +414,10 @@ def company_update(
         _check_title(company, errors)
         if errors:
             raise ValidationError(errors)
+        matches = _recheck(actor, company, before, communications, on_duplicate)
+        if company.title_key != (title_key := company_name_key(company.title)[:255]):
+            company.title_key = title_key
+            update_fields.append("title_key")
 
         if communications is not None:
             changes += communications_set(card=company, items=communications)
@@ -385,6 +431,7 @@ def company_update(
             return company
         save_new_version(company, update_fields)
         record_field_changes(actor=actor, card=company, changes=changes)
+        record_duplicates(actor=actor, card=company, matches=matches, created=False)
         publish(
             CompanyUpdated(
                 actor_id=getattr(actor, "pk", None),

@@ -8,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from voronka.access.models import Action, Entity
 from voronka.access.predicates import can, require, unchanged_fields_only
+from voronka.contacts.duplicates import OnDuplicate, check_duplicates, record_duplicates
+from voronka.contacts.duplicates.cards import NAME_FIELDS, card_data, data_to_recheck
 from voronka.contacts.events import (
     ContactCreated,
     ContactDeleted,
@@ -27,6 +29,7 @@ from voronka.core.inputs import (
     model_errors,
     prepare_values,
 )
+from voronka.core.normalization import person_name_key
 from voronka.customization.models import EntityType
 from voronka.customization.validation import (
     apply_custom_fields,
@@ -149,18 +152,45 @@ def _require_link_rights(actor, contact: Contact, company: Company) -> None:
         raise PermissionDenied
 
 
+def _name_key(contact: Contact) -> str:
+    return person_name_key(contact.last_name, contact.first_name, contact.middle_name)[:500]
+
+
+def _recheck(actor, contact: Contact, names_before, communications, on_duplicate) -> list:
+    """The duplicate policy on what an edit adds: new phones or e-mails, a new name."""
+    names_after = {name: getattr(contact, name) for name in NAME_FIELDS}
+    if communications is None and names_after == names_before:
+        return []
+    stored = card_data(contact)["communications"]
+    before = {**names_before, "communications": stored}
+    after = {**names_after, "communications": stored if communications is None else communications}
+    data = data_to_recheck("contact", before, after)
+    if data is None:
+        return []
+    return check_duplicates(
+        "contact", data, actor=actor, exclude=contact, on_duplicate=on_duplicate
+    )
+
+
 def contact_create(
     *,
     actor,
     data: dict[str, Any],
     communications: list[dict[str, Any]] | None = None,
     company_links: list[dict[str, Any]] | None = None,
+    on_duplicate: OnDuplicate = "record",
+    exclude_duplicates: Any = None,
 ) -> Contact:
     """Create a contact with its communications and companies.
 
     ``data`` holds editable contact fields; the responsible defaults to ``actor``. A contact
     needs a first or a last name. Everything is validated first and every problem is reported in
     one ValidationError; nothing is written unless all of it is right.
+
+    The contact policy of duplicates applies (``check_duplicates``): a block is a
+    ValidationError; a warning raises ``DuplicatesFound`` with ``on_duplicate="ask"`` and is
+    recorded on the new card with ``"record"``. ``exclude_duplicates`` are cards that do not
+    count (the lead a conversion makes the contact from).
     """
     check_editable(data, CONTACT_EDITABLE_FIELDS)
     with transaction.atomic():
@@ -195,13 +225,22 @@ def contact_create(
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)
+        matches = check_duplicates(
+            "contact",
+            card_data(contact, communications or []),
+            actor=actor,
+            exclude=exclude_duplicates,
+            on_duplicate=on_duplicate,
+        )
 
+        contact.name_key = _name_key(contact)
         contact.save()
         communications_set(card=contact, items=communications or [], creating=True)
         for link in links:
             link.contact = contact
         ContactCompany.objects.bulk_create(links)
         record_created(actor=actor, card=contact)
+        record_duplicates(actor=actor, card=contact, matches=matches, created=True)
         for link in links:
             _record_company_side(actor=actor, company=link.company, contact=contact, linked=True)
         publish(ContactCreated(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
@@ -215,17 +254,21 @@ def contact_update(
     data: dict[str, Any],
     communications: list[dict[str, Any]] | None = None,
     expected_version: int | None = None,
+    on_duplicate: OnDuplicate = "record",
 ) -> Contact:
     """Change a contact's fields and, when ``communications`` is a list, replace them.
 
     A stale ``expected_version`` raises ConflictError. Each changed field gets a history row;
     an edit that changes nothing writes nothing and keeps the version. PermissionDenied when
-    the actor may not change the contact or one of the changed fields.
+    the actor may not change the contact or one of the changed fields. New phones, e-mails or
+    a new name go through the duplicate policy as on ``contact_create`` (the contact itself
+    aside).
     """
     check_editable(data, CONTACT_EDITABLE_FIELDS)
     with transaction.atomic():
         contact = lock_alive_card(contact, expected_version)
         require(actor, Action.UPDATE, contact)
+        names_before = {name: getattr(contact, name) for name in NAME_FIELDS}
         errors: dict[str, list[str]] = {}
         values = prepare_values(Contact, data, errors)
         changes = apply_changes(contact, values)
@@ -247,6 +290,10 @@ def contact_update(
         _check_name(contact, errors)
         if errors:
             raise ValidationError(errors)
+        matches = _recheck(actor, contact, names_before, communications, on_duplicate)
+        if contact.name_key != (name_key := _name_key(contact)):
+            contact.name_key = name_key
+            update_fields.append("name_key")
 
         if communications is not None:
             changes += communications_set(card=contact, items=communications)
@@ -256,6 +303,7 @@ def contact_update(
             return contact
         save_new_version(contact, update_fields)
         record_field_changes(actor=actor, card=contact, changes=changes)
+        record_duplicates(actor=actor, card=contact, matches=matches, created=False)
         publish(
             ContactUpdated(
                 actor_id=getattr(actor, "pk", None),

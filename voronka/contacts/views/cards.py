@@ -24,6 +24,8 @@ from voronka.access.forms import apply_field_rules
 from voronka.access.models import Action, Entity
 from voronka.access.predicates import can, hidden_fields, require
 from voronka.contacts import forms as card_forms
+from voronka.contacts.duplicates import DuplicateBlocked, DuplicatesFound
+from voronka.contacts.duplicates.forms import add_blocked_errors, on_duplicate_of
 from voronka.contacts.models import Company, CompanyType, Contact
 from voronka.contacts.selectors import cards as selectors
 from voronka.contacts.services import (
@@ -139,14 +141,30 @@ class CardSectionMixin:
         return {"may_change": self.may_change(card)}
 
     def update(self, card, expected_version, **values):
-        """Write through the card's service; both take the same keywords."""
-        if self.card_kind == "contact":
-            return contact_update(
-                actor=self.request.user, contact=card, expected_version=expected_version, **values
+        """Write through the card's service; both take the same keywords. New phones,
+        e-mails, names or requisites that look like another card's are asked about first:
+        the section comes back with the matches and a "Save anyway"."""
+        values["on_duplicate"] = on_duplicate_of(self.request)
+        try:
+            if self.card_kind == "contact":
+                return contact_update(
+                    actor=self.request.user,
+                    contact=card,
+                    expected_version=expected_version,
+                    **values,
+                )
+            return company_update(
+                actor=self.request.user, company=card, expected_version=expected_version, **values
             )
-        return company_update(
-            actor=self.request.user, company=card, expected_version=expected_version, **values
-        )
+        except DuplicatesFound as error:
+            self.duplicates = error.notices
+            raise
+
+    def section(self, card, form=None):
+        section = super().section(card, form)
+        if form is not None:
+            section.extra["duplicates"] = getattr(self, "duplicates", None)
+        return section
 
 
 class RowsSectionView(CardSectionMixin, SectionView):
@@ -325,6 +343,7 @@ class ContactMainSectionView(ContactSectionMixin, SectionView):
     title = gettext_lazy("About the contact")
     url_name = "contacts:contact_section_main"
     form_class = card_forms.ContactMainForm
+    template_name = "contacts/partials/_section_with_duplicates.html"
 
     def get_form(self, card, data=None):
         form = self.form_class(
@@ -537,6 +556,7 @@ class CompanyMainSectionView(CompanySectionMixin, SectionView):
     title = gettext_lazy("About the company")
     url_name = "contacts:company_section_main"
     form_class = card_forms.CompanyMainForm
+    template_name = "contacts/partials/_section_with_duplicates.html"
 
     def get_form(self, card, data=None):
         form = self.form_class(
@@ -572,6 +592,7 @@ class CompanyRequisitesSectionView(CompanySectionMixin, SectionView):
     title = gettext_lazy("Requisites")
     url_name = "contacts:company_section_requisites"
     form_class = card_forms.CompanyRequisitesForm
+    template_name = "contacts/partials/_section_with_duplicates.html"
 
     def get_form(self, card, data=None):
         form = self.form_class(data=data, instance=card)
@@ -874,11 +895,19 @@ class CardCreateView(View):
     def post(self, request):
         form, custom = self.forms(request.POST)
         valid = form.is_valid() & custom.is_valid()
+        duplicates = None
         if valid:
             data = custom.service_data()
             card_forms.parse_crm_links(custom.definitions, data)
             try:
                 card = self.create(form, data)
+            except DuplicatesFound as error:
+                # Warned: the form comes back with the matches and a "Create anyway".
+                duplicates = error.notices
+                valid = False
+            except DuplicateBlocked as error:
+                add_blocked_errors(form, error)
+                valid = False
             except ValidationError as error:
                 add_service_errors(form, error)
                 if hasattr(error, "error_dict"):
@@ -887,7 +916,7 @@ class CardCreateView(View):
                             custom.add_error(key, texts)
                 valid = False
         if not valid:
-            return self.respond(form, custom, status=422, **self.context())
+            return self.respond(form, custom, status=422, duplicates=duplicates, **self.context())
         url = reverse(f"contacts:{self.card_kind}_detail", kwargs={"pk": card.pk})
         if request.htmx:
             return HttpResponseClientRedirect(url)
@@ -928,6 +957,7 @@ class ContactCreateView(CardCreateView):
             data=data,
             communications=form.communications(),
             company_links=links,
+            on_duplicate=on_duplicate_of(self.request),
         )
 
 
@@ -941,5 +971,8 @@ class CompanyCreateView(CardCreateView):
         if custom_values:
             data["custom_fields"] = custom_values
         return company_create(
-            actor=self.request.user, data=data, communications=form.communications()
+            actor=self.request.user,
+            data=data,
+            communications=form.communications(),
+            on_duplicate=on_duplicate_of(self.request),
         )

@@ -8,8 +8,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from voronka.access.models import Action
 from voronka.access.predicates import visible_to
+from voronka.contacts.duplicates import find_duplicates
+from voronka.contacts.duplicates.cards import card_data
 from voronka.contacts.models import Communication, Company, Contact
-from voronka.contacts.selectors.lists import cards_by_communication, company_list, contact_list
+from voronka.contacts.selectors.lists import company_list, contact_list
 from voronka.customization.models import CustomField, Source
 from voronka.customization.validation import definitions_for
 from voronka.sales.models import (
@@ -272,24 +274,19 @@ def deal_pipeline_queryset(*, user=None, action: str = Action.READ) -> QuerySet[
 
 def conversion_matches(*, user, lead: Lead) -> tuple[list[Contact], list[Company]]:
     """Existing contacts and companies the lead may belong to, of those the user sees: the
-    lead's own links, cards with one of its phones or e-mails, and companies with its company
-    name."""
+    lead's own links, then what duplicate control finds for it (``find_duplicates``: its
+    phones and e-mails, its person name plus a phone, its company name), best first."""
     contacts: dict[int, Contact] = {}
     companies: dict[int, Company] = {}
     if lead.contact_id and not lead.contact.is_deleted:
         contacts[lead.contact_id] = lead.contact
     if lead.company_id and not lead.company.is_deleted:
         companies[lead.company_id] = lead.company
-    for item in card_communications(user=user, card=lead):
-        for card in cards_by_communication(item.kind, item.value):
-            if isinstance(card, Contact):
-                contacts.setdefault(card.pk, card)
-            elif isinstance(card, Company):
-                companies.setdefault(card.pk, card)
-    if lead.company_title.strip():
-        named = visible_to(user, company_list(user=user, search=lead.company_title.strip()))
-        for company in named[:5]:
-            companies.setdefault(company.pk, company)
+    for match in find_duplicates("lead", card_data(lead), exclude=lead, limit=2 * LOOKUP_LIMIT):
+        if isinstance(match.card, Contact):
+            contacts.setdefault(match.card_id, match.card)
+        elif isinstance(match.card, Company):
+            companies.setdefault(match.card_id, match.card)
     seen_contacts = _visible_ids(user, Contact, contacts)
     seen_companies = _visible_ids(user, Company, companies)
     return (

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from voronka.access.models import Action
 from voronka.access.predicates import require, unchanged_fields_only
+from voronka.contacts.duplicates import record_duplicates
 from voronka.core.changes import FieldChange, apply_changes
 from voronka.core.concurrency import lock_alive_card, save_new_version
 from voronka.core.events import publish
@@ -156,9 +157,12 @@ def card_create(
     editable: frozenset[str],
     resolve_stage,
     related: dict[str, Any],
+    duplicates=None,
 ) -> CardT:
     """Validate and save a new card. ``resolve_stage(card, errors)`` sets its stage (and
     pipeline) once ``data`` is applied; every problem is reported in one ValidationError.
+    ``duplicates(card, writes)``, when given, applies the duplicate policy to the valid card
+    before it is saved and returns the matches to record on it.
 
     The actor needs the right to add this card as it is about to be saved (its responsible,
     its pipeline): PermissionDenied otherwise, before anything is written."""
@@ -181,6 +185,7 @@ def card_create(
         model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
+        matches = duplicates(card, writes) if duplicates else []
         now = timezone.now()
         card.stage_changed_at = now
         _set_closing(card, card.stage, now)
@@ -196,6 +201,7 @@ def card_create(
             moved_at=now,
         )
         record_created(actor=actor, card=card, payload={"stage_id": card.stage_id})
+        record_duplicates(actor=actor, card=card, matches=matches, created=True)
         publish(_created_event(card, actor))
     return card
 
@@ -212,17 +218,21 @@ def card_update(
     editable: frozenset[str],
     related: dict[str, Any],
     expected_version: int | None,
+    duplicates=None,
 ) -> CardT:
     """Change a card's fields and related values; one history row per changed field.
 
     A field the current stage requires cannot be emptied. An edit that changes nothing writes
     nothing and keeps the version. The actor needs the right to change the card and may not
-    change fields that are read-only for them (PermissionDenied).
+    change fields that are read-only for them (PermissionDenied). ``duplicates(card)``, when
+    given, is called on the card as loaded and returns ``check(card, writes)``, which applies
+    the duplicate policy to the valid edit and returns the matches to record.
     """
     check_editable(data, editable)
     with transaction.atomic():
         card = lock_alive_card(card, expected_version)
         require(actor, Action.UPDATE, card)
+        recheck = duplicates(card) if duplicates else None
         errors: dict[str, list[str]] = {}
         changes, update_fields = apply_card_data(card, data, errors)
         _require_fields(actor, card, changes)
@@ -233,6 +243,7 @@ def card_update(
         model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
+        matches = recheck(card, writes) if recheck else []
         related_changes, related_fields = write_related(card, writes)
         # Related values (contacts, phones, product rows) count only when they changed; the
         # transaction takes the written rows back if they may not.
@@ -244,6 +255,7 @@ def card_update(
         save_new_version(card, update_fields)
         if changes:
             record_field_changes(actor=actor, card=card, changes=changes)
+            record_duplicates(actor=actor, card=card, matches=matches, created=False)
             publish(_updated_event(card, actor, changes))
     return card
 

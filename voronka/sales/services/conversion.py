@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from voronka.access.models import Action
 from voronka.access.predicates import require
+from voronka.contacts.duplicates import DuplicatesFound, OnDuplicate
 from voronka.contacts.models import Company, Contact
 from voronka.contacts.services import company_create, contact_create, contact_link_company
 from voronka.core.changes import apply_changes
@@ -100,6 +101,7 @@ def lead_convert(
     create_company: bool | None = None,
     deal_data: dict[str, Any] | None = None,
     expected_version: int | None = None,
+    on_duplicate: OnDuplicate = "record",
 ) -> ConversionResult:
     """Turn a lead into a contact, a company and one deal per pipeline in ``pipelines``.
 
@@ -109,6 +111,11 @@ def lead_convert(
     Each deal starts at its pipeline's first open stage and carries the amount, currency,
     source, UTM, product rows and the custom fields deals also have; ``deal_data`` adds or
     overrides deal fields. The lead moves to its won stage and is marked converted.
+
+    The contact and company it creates go through their duplicate policies like any other
+    (the lead itself does not count): a block fails the conversion with the match named under
+    ``contact`` / ``company``; a warning is recorded on the new card, or raised as
+    ``DuplicatesFound`` with ``on_duplicate="ask"``.
 
     All or nothing: any failure raises ValidationError and nothing is created or changed.
     Rights (PermissionDenied, checked before anything is written): changing the lead, adding
@@ -163,7 +170,11 @@ def lead_convert(
                     },
                     # Without a contact, the lead's phones and e-mails stay reachable here.
                     communications=None if (contact or create_contact) else communications,
+                    on_duplicate=on_duplicate,
+                    exclude_duplicates=lead,
                 )
+            except DuplicatesFound:
+                raise
             except ValidationError as error:
                 _under("company", error, errors)
         if contact is None and create_contact and not errors:
@@ -182,7 +193,11 @@ def lead_convert(
                     },
                     communications=communications,
                     company_links=[{"company": company}] if company else None,
+                    on_duplicate=on_duplicate,
+                    exclude_duplicates=lead,
                 )
+            except DuplicatesFound:
+                raise
             except ValidationError as error:
                 _under("contact", error, errors)
         if errors:

@@ -4,6 +4,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from voronka.contacts.duplicates import OnDuplicate, check_duplicates
+from voronka.contacts.duplicates.cards import card_data, data_to_recheck
 from voronka.sales.models import Lead, PipelineEntity
 from voronka.sales.services.cards import card_create, card_delete, card_restore, card_update
 from voronka.sales.services.pipelines import default_pipeline, first_open_stage
@@ -57,12 +59,53 @@ def _default_title(data: dict[str, Any]) -> str:
     return " ".join(name for name in names if name) or str(data.get("company_title") or "")
 
 
+# Lead fields duplicate control compares (with the phones and e-mails).
+_IDENTIFIER_FIELDS = ("last_name", "first_name", "middle_name", "company_title")
+
+
+def _duplicates_on_create(actor, on_duplicate: OnDuplicate):
+    def check(lead: Lead, writes) -> list:
+        items = writes.communication_items or []
+        return check_duplicates(
+            "lead", card_data(lead, items), actor=actor, on_duplicate=on_duplicate
+        )
+
+    return check
+
+
+def _duplicates_on_update(actor, on_duplicate: OnDuplicate):
+    def start(lead: Lead):
+        before = {name: getattr(lead, name) for name in _IDENTIFIER_FIELDS}
+
+        def check(lead: Lead, writes) -> list:
+            after = {name: getattr(lead, name) for name in _IDENTIFIER_FIELDS}
+            if writes.communication_items is None and after == before:
+                return []
+            stored = card_data(lead)["communications"]
+            new = stored if writes.communication_items is None else writes.communication_items
+            data = data_to_recheck(
+                "lead",
+                {**before, "communications": stored},
+                {**after, "communications": new},
+            )
+            if data is None:
+                return []
+            return check_duplicates(
+                "lead", data, actor=actor, exclude=lead, on_duplicate=on_duplicate
+            )
+
+        return check
+
+    return start
+
+
 def lead_create(
     *,
     actor,
     data: dict[str, Any],
     communications: list[dict[str, Any]] | None = None,
     product_rows: list[dict[str, Any]] | None = None,
+    on_duplicate: OnDuplicate = "record",
 ) -> Lead:
     """Create a lead with its communications and product rows.
 
@@ -70,6 +113,10 @@ def lead_create(
     is none), the responsible to ``actor`` and the title to the person's or company's name.
     Custom fields are validated and "always required" ones enforced, as are the required fields
     of the stage. Every problem comes back in one ValidationError; nothing is written then.
+
+    The lead policy of duplicates applies (``check_duplicates``): a block is a ValidationError;
+    a warning raises ``DuplicatesFound`` with ``on_duplicate="ask"`` and is recorded on the new
+    lead with ``"record"``.
     """
     lead = Lead(created_by=actor, title=_default_title(data).strip()[:255])
     return card_create(
@@ -79,6 +126,7 @@ def lead_create(
         editable=LEAD_CREATE_FIELDS,
         resolve_stage=_resolve_stage,
         related={"communications": communications, "product_rows": product_rows},
+        duplicates=_duplicates_on_create(actor, on_duplicate),
     )
 
 
@@ -89,11 +137,13 @@ def lead_update(
     data: dict[str, Any],
     communications: list[dict[str, Any]] | None = None,
     expected_version: int | None = None,
+    on_duplicate: OnDuplicate = "record",
 ) -> Lead:
     """Change a lead's fields and, when ``communications`` is a list, replace them.
 
     The stage is changed only by ``lead_move_to_stage``. A stale ``expected_version`` raises
-    ConflictError and nothing changes.
+    ConflictError and nothing changes. New phones, e-mails, names or company name go through
+    the duplicate policy as on ``lead_create`` (the lead itself aside).
     """
     return card_update(
         actor=actor,
@@ -102,6 +152,7 @@ def lead_update(
         editable=LEAD_FIELDS,
         related={"communications": communications},
         expected_version=expected_version,
+        duplicates=_duplicates_on_update(actor, on_duplicate),
     )
 
 

@@ -22,6 +22,8 @@ from django_htmx.http import HttpResponseClientRedirect
 from voronka.access.forms import apply_field_rules
 from voronka.access.models import Action
 from voronka.access.predicates import can, hidden_fields, readonly_fields
+from voronka.contacts.duplicates import DuplicateBlocked, DuplicatesFound
+from voronka.contacts.duplicates.forms import add_blocked_errors, on_duplicate_of
 from voronka.core.sections import (
     LookupItem,
     Row,
@@ -445,8 +447,26 @@ class PersonSection(CardSection):
         communications = data.pop("communications")
         if not getattr(form, "communications_editable", True):
             communications = None
-        self.update(card, expected_version, data=data, communications=communications)
+        try:
+            self.update(
+                card,
+                expected_version,
+                data=data,
+                communications=communications,
+                on_duplicate=on_duplicate_of(self.request),
+            )
+        except DuplicatesFound as error:
+            # New phones or names like another card's: the form comes back with the matches
+            # and a "Save anyway".
+            self.duplicates = error.notices
+            raise
         return self.reloaded(card)
+
+    def section(self, card, form=None):
+        section = super().section(card, form)
+        if form is not None:
+            section.extra["duplicates"] = getattr(self, "duplicates", None)
+        return section
 
 
 class ProductsSection(CardSection):
@@ -868,10 +888,11 @@ class CardCreateView(View):
                 return {"pipeline": pipeline.pk}
         return {}
 
-    def render_form(self, form, status=200):
+    def render_form(self, form, status=200, duplicates=None):
         dialog = bool(self.request.htmx) and not self.request.htmx.boosted
         context = {
             "form": form,
+            "duplicates": duplicates,
             "entity": self.entity,
             "action": self.request.get_full_path(),
             "dialog": dialog,
@@ -889,13 +910,21 @@ class CardCreateView(View):
 
     def post(self, request):
         form = self.make_form(request.POST)
+        duplicates = None
         if form.is_valid():
             call = form.service_call()
             try:
                 if self.entity == "lead":
-                    card = lead_create(actor=request.user, **call)
+                    card = lead_create(
+                        actor=request.user, on_duplicate=on_duplicate_of(request), **call
+                    )
                 else:
                     card = deal_create(actor=request.user, **call)
+            except DuplicatesFound as error:
+                # Warned: the form comes back with the matches and a "Create anyway".
+                duplicates = error.notices
+            except DuplicateBlocked as error:
+                add_blocked_errors(form, error)
             except ValidationError as error:
                 add_service_errors(form, error)
             except PermissionDenied:
@@ -906,7 +935,7 @@ class CardCreateView(View):
                 if request.htmx:
                     return HttpResponseClientRedirect(target)
                 return HttpResponseRedirect(target)
-        return self.render_form(form, status=422)
+        return self.render_form(form, status=422, duplicates=duplicates)
 
 
 class LeadCreateView(CardCreateView):
