@@ -5,13 +5,16 @@ server error, and the other filters still apply. Custom fields get one filter ea
 from the active definitions of the entity (one query per filterset).
 """
 
+import datetime
+
 import django_filters
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany
+from voronka.contacts.models import Company, CompanyType, Contact, ContactCompany, LtvSegment
 from voronka.contacts.selectors.lists import company_search, contact_search, visible_companies
 from voronka.customization.filters import (
     ActiveFiltersMixin,
@@ -22,6 +25,8 @@ from voronka.customization.filters import (
 from voronka.customization.models import CustomField, EntityType, Source
 
 SEARCH_MAX_LENGTH = 200
+# LTV, segment and last interaction: kept by the sales side, filtered like any column.
+CLIENT_VALUE_FILTERS = ("ltv", "ltv_segment", "last_contact", "silent_days")
 
 
 def active_users():
@@ -50,6 +55,19 @@ class ClientFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
         label=_("Created"), field_name="created_at", widget=DateRangeWidget()
     )
     mine = django_filters.BooleanFilter(label=_("Mine"), method="filter_mine", widget=Toggle)
+    ltv = django_filters.RangeFilter(label=_("Lifetime value"))
+    ltv_segment = django_filters.MultipleChoiceFilter(
+        label=_("LTV segment"), choices=LtvSegment.choices, distinct=False
+    )
+    last_contact = django_filters.DateFromToRangeFilter(
+        label=_("Last interaction"), field_name="last_contact_at", widget=DateRangeWidget()
+    )
+    silent_days = django_filters.NumberFilter(
+        label=_("No interaction for, days"),
+        method="filter_silent_days",
+        min_value=1,
+        max_value=36500,
+    )
 
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, definitions=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -78,6 +96,13 @@ class ClientFilterSet(ActiveFiltersMixin, django_filters.FilterSet):
             return queryset
         return queryset.filter(responsible=user)
 
+    def filter_silent_days(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        """Clients with no interaction in the last ``value`` days, never contacted included."""
+        if value is None:
+            return queryset
+        since = timezone.now() - datetime.timedelta(days=int(value))
+        return queryset.filter(Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=since))
+
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         term = (value or "").strip()
         if not term:
@@ -97,7 +122,15 @@ class ContactFilterSet(ClientFilterSet):
 
     class Meta:
         model = Contact
-        fields = ["q", "responsible", "source", "company", "created", "mine"]
+        fields = [
+            "q",
+            "responsible",
+            "source",
+            "company",
+            "created",
+            "mine",
+            *CLIENT_VALUE_FILTERS,
+        ]
 
     def search(self, term: str) -> Q:
         return contact_search(term)
@@ -128,7 +161,16 @@ class CompanyFilterSet(ClientFilterSet):
 
     class Meta:
         model = Company
-        fields = ["q", "responsible", "source", "company_type", "industry", "created", "mine"]
+        fields = [
+            "q",
+            "responsible",
+            "source",
+            "company_type",
+            "industry",
+            "created",
+            "mine",
+            *CLIENT_VALUE_FILTERS,
+        ]
 
     def search(self, term: str) -> Q:
         return company_search(term)

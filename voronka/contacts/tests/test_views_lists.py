@@ -442,6 +442,8 @@ class TestExport:
             "Phones",
             "E-mails",
             "Responsible",
+            "LTV",
+            "Last interaction",
             "Created",
         ]
         assert len(rows) == 56

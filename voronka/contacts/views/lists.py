@@ -3,6 +3,7 @@
 writes through the contact and company services."""
 
 from django.shortcuts import render
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 
@@ -39,6 +40,8 @@ from voronka.core.lists import (
     link,
     person_name,
 )
+from voronka.core.money import default_currency
+from voronka.core.templatetags.voronka import money
 from voronka.customization.models import EntityType
 
 
@@ -94,6 +97,67 @@ def dates_columns() -> list[Column]:
     ]
 
 
+def segment_badge(row):
+    if not row.ltv_segment:
+        return ""
+    return format_html(
+        '<span class="badge segment-{}" title="{}">{}</span>',
+        row.ltv_segment.lower(),
+        row.get_ltv_segment_display(),
+        row.ltv_segment,
+    )
+
+
+def client_value_columns() -> list[Column]:
+    """LTV, its ABC segment and the last interaction: kept by the sales side on the row itself,
+    so they cost no query; LTV and the last interaction sort through their (value, id)
+    indexes, page after page."""
+    return [
+        Column(
+            key="ltv",
+            label=_("LTV"),
+            value=lambda row: row.ltv,
+            display=lambda row: money(row.ltv, default_currency()),
+            sort=("ltv",),
+            numeric=True,
+        ),
+        Column(
+            key="ltv_segment",
+            label=_("Segment"),
+            value=lambda row: row.ltv_segment,
+            display=segment_badge,
+            default=False,
+        ),
+        Column(
+            key="last_contact_at",
+            label=_("Last interaction"),
+            value=lambda row: row.last_contact_at,
+            sort=("last_contact_at",),
+        ),
+    ]
+
+
+# The filters that read a client value, by the field code access field rules name.
+CLIENT_VALUE_FILTERS = {
+    "ltv": ("ltv",),
+    "ltv_segment": ("ltv_segment",),
+    "last_contact_at": ("last_contact", "silent_days"),
+}
+
+
+class ClientValueFilters:
+    """A list whose filters on LTV, segment and last interaction vanish with the field."""
+
+    def filterset(self):
+        filterset = super().filterset()
+        hidden = self.hidden_fields()
+        for code, names in CLIENT_VALUE_FILTERS.items():
+            if code in hidden:
+                for name in names:
+                    filterset.filters.pop(name, None)
+        return filterset
+
+
 def company_url(pk: int) -> str:
     return detail_url("contacts:company_detail", "/companies/{}/", pk)
 
@@ -102,7 +166,7 @@ def contact_url(pk: int) -> str:
     return detail_url("contacts:contact_detail", "/contacts/{}/", pk)
 
 
-class ContactList(CardList):
+class ContactList(ClientValueFilters, CardList):
     key = "contact"
     namespace = "contacts"
     title = _("Contacts")
@@ -156,6 +220,7 @@ class ContactList(CardList):
                 default=False,
             ),
             Column(key="address", label=_("Address"), value=lambda row: row.address, default=False),
+            *client_value_columns(),
             *dates_columns(),
             *custom_field_columns(self.definitions),
         ]
@@ -177,7 +242,7 @@ class ContactList(CardList):
         contact_delete(actor=self.user, contact=card)
 
 
-class CompanyList(CardList):
+class CompanyList(ClientValueFilters, CardList):
     key = "company"
     namespace = "contacts"
     title = _("Companies")
@@ -226,6 +291,7 @@ class CompanyList(CardList):
             *communication_columns(),
             responsible_column(),
             source_column(),
+            *client_value_columns(),
             *dates_columns(),
             *custom_field_columns(self.definitions),
         ]
