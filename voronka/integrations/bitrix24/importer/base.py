@@ -12,6 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voronka.core.exceptions import ConflictError
 from voronka.integrations.bitrix24.importer.client import (
@@ -38,6 +39,19 @@ STEPS = (
     "productrows",
     "comments",
 )
+
+STEP_LABELS = {
+    "departments": gettext_lazy("Departments"),
+    "users": gettext_lazy("Employees"),
+    "sources": gettext_lazy("Sources"),
+    "pipelines": gettext_lazy("Pipelines"),
+    "companies": gettext_lazy("Companies"),
+    "contacts": gettext_lazy("Contacts"),
+    "leads": gettext_lazy("Leads"),
+    "deals": gettext_lazy("Deals"),
+    "productrows": gettext_lazy("Product rows"),
+    "comments": gettext_lazy("Timeline comments"),
+}
 
 
 def describe(error: Exception) -> str:
@@ -117,7 +131,9 @@ class Importer:
                     raise
                 except PortalError as error:
                     # The portal refused this entity: report it and go on with the next one.
-                    stats = self.report.entities.get(step) or self.report.stats(step, step)
+                    stats = self.report.entities.get(step) or self.report.stats(
+                        step, str(STEP_LABELS[step])
+                    )
                     stats.stopped = describe(error)
                     self.idmap.forget_cache()
             if "users" in self.only:

@@ -220,11 +220,12 @@ class Bitrix24Client:
             )
             if response.status_code in (301, 302, 303, 307, 308):
                 description = f"{self.portal} redirects the API elsewhere; check the address"
-            error_class = (
-                PortalAuthError
-                if code in AUTH_CODES or response.status_code == 401
-                else PortalError
+            # A webhook without one of the scopes (insufficient_scope, also a 401) still
+            # serves the other entities: only a refused webhook stops everything.
+            refused = code in AUTH_CODES or (
+                response.status_code == 401 and code != "insufficient_scope"
             )
+            error_class = PortalAuthError if refused else PortalError
             raise error_class(code, description or "error", response.status_code)
 
     def call(self, method: str, params: dict | None = None) -> Any:

@@ -289,3 +289,18 @@ def test_lists_by_offset_follow_next():
 
     assert [len(p) for p in client.pages_by_offset("user.get")] == [50, 20]
     assert [body["start"] for _m, body in calls] == [0, 50]
+
+
+def test_a_webhook_without_a_scope_stops_that_entity_only():
+    def handler(method, body, number):
+        return httpx.Response(
+            401, json={"error": "insufficient_scope", "error_description": "higher privileges"}
+        )
+
+    _calls, transport = fake_portal(handler)
+    client = Bitrix24Client(URL, transport=transport, sleep=lambda s: None)
+
+    with pytest.raises(PortalError) as caught:
+        client.call("user.get")
+    assert not isinstance(caught.value, PortalAuthError)
+    assert caught.value.code == "insufficient_scope"

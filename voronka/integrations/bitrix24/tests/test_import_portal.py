@@ -238,33 +238,32 @@ def test_a_deal_in_an_unknown_stage_is_reported_and_the_rest_imported(db, portal
     assert not Deal.objects.filter(title="Сломанная").exists()
 
 
-def test_a_second_run_creates_nothing_and_writes_nothing(db, portal):
+def test_a_second_run_writes_nothing_and_a_third_updates_only_what_changed_on_the_portal(
+    db, portal
+):
     import_report(portal)
     entries = TimelineEntry.objects.count()
     versions = sorted(Deal.objects.values_list("pk", "version"))
 
-    report = import_report(portal)
+    second = import_report(portal)
 
-    for name, (fetched, created, updated, unchanged, failed) in counts(report).items():
+    for name, (fetched, created, updated, unchanged, failed) in counts(second).items():
         assert (created, updated) == (0, 0), name
         assert unchanged + failed == fetched, name
-    assert report.entities["deals"].failed == 1
+    assert second.entities["deals"].failed == 1
     assert TimelineEntry.objects.count() == entries
     assert sorted(Deal.objects.values_list("pk", "version")) == versions
     assert Lead.objects.count() == 60 and ImportedRecord.objects.filter(entity="lead").count() == 60
 
-
-def test_a_record_changed_on_the_portal_is_updated_alone_with_its_history(db, portal):
-    import_report(portal)
     with portal.client() as client:
         deal = client.call("crm.deal.list", {"filter": {"TITLE": "Внедрение CRM"}})[0]
         client.call("crm.deal.update", {"id": deal["ID"], "fields": {"TITLE": "Внедрение CRM 2"}})
         try:
-            report = import_report(portal)
+            third = import_report(portal)
         finally:
             client.call("crm.deal.update", {"id": deal["ID"], "fields": {"TITLE": "Внедрение CRM"}})
 
-    changed = {name: s.updated for name, s in report.entities.items() if s.updated}
+    changed = {name: s.updated for name, s in third.entities.items() if s.updated}
     assert changed == {"deals": 1}
     updated = Deal.objects.get(title="Внедрение CRM 2")
     history = TimelineEntry.objects.filter(
@@ -273,6 +272,7 @@ def test_a_record_changed_on_the_portal_is_updated_alone_with_its_history(db, po
     assert [(h.payload["old"], h.payload["new"]) for h in history] == [
         ("Внедрение CRM", "Внедрение CRM 2")
     ]
+    assert TimelineEntry.objects.count() == entries + 1
 
 
 def test_dry_run_validates_everything_and_writes_nothing(db, portal):
