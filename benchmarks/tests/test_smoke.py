@@ -59,7 +59,7 @@ def test_scenarios_are_chosen_by_name_or_number_and_pending_ones_are_named():
     assert [s.name for s in select(["5", "board"])] == ["board", "create"]
     with pytest.raises(SystemExit, match="not yet: funnel report"):
         select(["7"])
-    assert [number for number, _text in PENDING] == [7, 8]
+    assert [number for number, _text in PENDING] == [7]
 
 
 def test_percentile_is_the_nearest_rank():
