@@ -45,3 +45,24 @@ class CompanyDeleted(DomainEvent):
 @dataclass(frozen=True, kw_only=True)
 class CompanyRestored(DomainEvent):
     company_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CardsMerged(DomainEvent):
+    """A contact or company (``card_type`` "contact" / "company") absorbed into another; its
+    rows (deals, leads, links, feed) now belong to the survivor."""
+
+    card_type: str
+    survivor_id: int
+    absorbed_id: int
+    merge_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class MergeUndone(DomainEvent):
+    """A merge undone: the absorbed card and its rows are back."""
+
+    card_type: str
+    survivor_id: int
+    absorbed_id: int
+    merge_id: int

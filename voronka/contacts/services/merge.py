@@ -27,6 +27,14 @@ from django.utils.translation import gettext as _
 from voronka.access.models import Action
 from voronka.access.predicates import require
 from voronka.access.services import audit_record
+from voronka.contacts.events import (
+    CardsMerged,
+    CompanyDeleted,
+    CompanyRestored,
+    ContactDeleted,
+    ContactRestored,
+    MergeUndone,
+)
 from voronka.contacts.merging import MergePlan, merge_movers, undo_changes
 from voronka.contacts.models import (
     BankAccount,
@@ -41,6 +49,7 @@ from voronka.contacts.models import (
 from voronka.contacts.services.companies import company_update
 from voronka.contacts.services.contacts import contact_update
 from voronka.core.concurrency import lock_card, save_new_version
+from voronka.core.events import publish
 from voronka.core.normalization import company_name_key, person_name_key
 from voronka.timeline.services import card_soft_delete, card_soft_restore, entry_add
 
@@ -228,6 +237,29 @@ def _lock_pair(model, survivor_pk: int, absorbed_pk: int):
     return locked[survivor_pk], locked[absorbed_pk]
 
 
+def _publish(actor, record: MergeRecord, *, undone: bool) -> None:
+    """The absorbed card's delete or restore, then the merge or its undo, for automation,
+    webhooks and the audit log."""
+    actor_id = getattr(actor, "pk", None)
+    entity = record.card_type.model
+    if entity == "contact":
+        card_event = ContactRestored if undone else ContactDeleted
+        publish(card_event(actor_id=actor_id, contact_id=record.absorbed_id))
+    else:
+        card_event = CompanyRestored if undone else CompanyDeleted
+        publish(card_event(actor_id=actor_id, company_id=record.absorbed_id))
+    merge_event = MergeUndone if undone else CardsMerged
+    publish(
+        merge_event(
+            actor_id=actor_id,
+            card_type=entity,
+            survivor_id=record.survivor_id,
+            absorbed_id=record.absorbed_id,
+            merge_id=record.pk,
+        )
+    )
+
+
 def _merge_entry(*, actor, card, other, text: str, record: MergeRecord, action: str) -> None:
     entry_add(
         actor=actor,
@@ -326,6 +358,7 @@ def merge_cards(
                 "moved_rows": sum(len(c.get("pks", c.get("rows", []))) for c in plan.changes),
             },
         )
+        _publish(actor, record, undone=False)
     return record
 
 
@@ -465,4 +498,5 @@ def merge_undo(*, actor, record: MergeRecord, request=None) -> UndoResult:
                 "conflicts": conflicts[:50],
             },
         )
+        _publish(actor, record, undone=True)
     return UndoResult(record=record, restored=report.restored, conflicts=conflicts)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from voronka.access.models import Action, AuditEvent, Entity, Scope
 from voronka.access.predicates import forget_rights
 from voronka.access.tests.factories import role_with
+from voronka.contacts.events import CardsMerged, CompanyDeleted, CompanyRestored, MergeUndone
 from voronka.contacts.models import (
     BankAccount,
     ClientSettings,
@@ -418,3 +419,23 @@ def test_merge_and_undo_under_a_blocking_duplicate_policy(manager, two_contacts)
     assert result.conflicts == []
     assert Contact.objects.get(pk=survivor.pk).last_name == "Иванов"
     assert Contact.objects.get(pk=absorbed.pk).last_name == "Иванофф"
+
+
+def test_events_tell_the_absorbed_card_left_and_came_back(
+    manager, two_companies, published, django_capture_on_commit_callbacks
+):
+    survivor, absorbed = two_companies
+    with django_capture_on_commit_callbacks(execute=True):
+        record = merge_cards(actor=manager, survivor=survivor, absorbed=absorbed, values={})
+    with django_capture_on_commit_callbacks(execute=True):
+        merge_undo(actor=manager, record=record)
+    kinds = [type(event) for event in published]
+    assert kinds.index(CompanyDeleted) < kinds.index(CardsMerged)
+    assert kinds.index(CompanyRestored) < kinds.index(MergeUndone)
+    merged = next(event for event in published if isinstance(event, CardsMerged))
+    assert (merged.card_type, merged.survivor_id, merged.absorbed_id, merged.merge_id) == (
+        "company",
+        survivor.pk,
+        absorbed.pk,
+        record.pk,
+    )
