@@ -283,6 +283,8 @@ def _register(kind: E.Kind) -> None:
     def update(ctx, params):
         definition = _definition(kind, params)
         fields = _fields(params)
+        if "LIST" not in fields and params.get("list") not in (None, ""):
+            fields["LIST"] = params["list"]  # b24pysdk sends the items beside ``fields``
         with field_names(NAMES):
             custom_field_update(
                 actor=ctx.user, definition=definition, data=_data(fields, definition)

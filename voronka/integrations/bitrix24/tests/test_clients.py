@@ -628,3 +628,173 @@ def test_tasks_with_a_positional_comment_from_fast_bitrix24(hook, manager):
     assert isinstance(comment["result"], int)
     assert [t["id"] for t in tasks] == [task["id"]]
     assert completed["status"] == "5"
+
+
+# --- requisites, addresses, user fields (tier T2) -----------------------------------------
+
+
+def test_b24pysdk_requisites_bank_details_addresses_and_links(sdk, manager):
+    from voronka.contacts.models import BankAccount, Company, CompanyAddress
+    from voronka.contacts.tests.factories import make_inn, make_kpp, make_settlement_account
+
+    bic, inn = "044525225", make_inn(4321)
+    company_id = sdk.crm.company.add(fields={"TITLE": "Romashka"}).result
+    requisite_id = sdk.crm.requisite.add(
+        fields={
+            "ENTITY_TYPE_ID": 4,
+            "ENTITY_ID": company_id,
+            "PRESET_ID": 1,
+            "NAME": "Romashka LLC",
+            "RQ_INN": inn,
+            "RQ_KPP": make_kpp(inn),
+        }
+    ).result
+    bank_detail_id = sdk.crm.requisite.bankdetail.add(
+        fields={
+            "ENTITY_ID": requisite_id,
+            "NAME": "Main",
+            "RQ_BANK_NAME": "Sberbank",
+            "RQ_BIK": bic,
+            "RQ_ACC_NUM": make_settlement_account(bic, 77),
+        }
+    ).result
+    address_added = sdk.crm.address.add(
+        fields={
+            "TYPE_ID": 6,
+            "ENTITY_TYPE_ID": 8,
+            "ENTITY_ID": requisite_id,
+            "ADDRESS_1": "Tverskaya 1",
+            "CITY": "Moscow",
+            "POSTAL_CODE": "125009",
+        }
+    ).result
+    addresses = sdk.crm.address.list(filter={"ENTITY_ID": requisite_id}).result
+    bank_details = sdk.crm.requisite.bankdetail.list(filter={"ENTITY_ID": requisite_id}).result
+    deal_id = sdk.crm.deal.add(fields={"TITLE": "Supply", "COMPANY_ID": company_id}).result
+    linked = sdk.crm.requisite.link.register(
+        fields={
+            "ENTITY_TYPE_ID": 2,
+            "ENTITY_ID": deal_id,
+            "REQUISITE_ID": requisite_id,
+            "BANK_DETAIL_ID": bank_detail_id,
+        }
+    ).result
+    link = sdk.crm.requisite.link.get(entity_type_id=2, entity_id=deal_id).result
+    removed = sdk.crm.address.delete(
+        fields={"TYPE_ID": 6, "ENTITY_TYPE_ID": 8, "ENTITY_ID": requisite_id}
+    ).result
+
+    assert requisite_id == company_id
+    assert Company.objects.get(pk=company_id).inn == inn
+    assert BankAccount.objects.get(pk=bank_detail_id).bank_name == "Sberbank"
+    assert address_added is True
+    assert [(row["TYPE_ID"], row["CITY"]) for row in addresses] == [("6", "Moscow")]
+    assert [row["ID"] for row in bank_details] == [str(bank_detail_id)]
+    assert linked is True
+    assert (link["REQUISITE_ID"], link["BANK_DETAIL_ID"]) == (
+        str(requisite_id),
+        str(bank_detail_id),
+    )
+    assert removed is True
+    assert not CompanyAddress.objects.filter(company_id=company_id).exists()
+
+
+def test_fast_bitrix24_user_fields_added_listed_and_used(transactional_db, server, admin_user):
+    from voronka.customization.models import CustomField
+
+    hook = server.url + make_webhook(admin_user)
+    b = Bitrix(hook, verbose=False)
+
+    field_id = b.call(
+        "crm.deal.userfield.add",
+        {
+            "fields": {
+                "FIELD_NAME": "UF_CRM_DELIVERY",
+                "USER_TYPE_ID": "enumeration",
+                "EDIT_FORM_LABEL": "Delivery",
+                "LIST": [{"VALUE": "Pickup"}, {"VALUE": "Courier", "DEF": "Y"}],
+            }
+        },
+    )
+    fields = b.get_all("crm.deal.userfield.list", {"filter": {"USER_TYPE_ID": "enumeration"}})
+    items = {item["VALUE"]: item["ID"] for item in fields[0]["LIST"]}
+    deal_id = b.call(
+        "crm.deal.add", {"fields": {"TITLE": "Boxes", "UF_CRM_DELIVERY": items["Courier"]}}
+    )
+    deal = requests.get(f"{hook}crm.deal.get?id={deal_id}", timeout=10).json()["result"]
+    deleted = b.call("crm.deal.userfield.delete", {"id": field_id})
+
+    assert [row["FIELD_NAME"] for row in fields] == ["UF_CRM_DELIVERY"]
+    assert fields[0]["SETTINGS"]["DEFAULT_VALUE"] == items["Courier"]
+    assert deal["UF_CRM_DELIVERY"] == items["Courier"]
+    assert deleted is True
+    # A field a deal holds a value of is retired, not dropped.
+    assert CustomField.objects.get(pk=field_id).is_active is False
+
+
+# --- click-to-call ------------------------------------------------------------------------
+
+
+def test_pbx_dials_on_onexternalcallstart_and_finishes_the_pre_registered_call(
+    hook, manager, receiver, monkeypatch, settings
+):
+    """A PBX connector binds ONEXTERNALCALLSTART; an employee's click-to-call reaches it
+    form-encoded with a pre-registered CALL_ID; the PBX reports the end of that call and
+    uploads its record in two steps."""
+    from voronka.integrations.bitrix24.services import call_start
+    from voronka.integrations.bitrix24.tasks import deliver_event
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_TARGETS = True
+    monkeypatch.setattr(deliver_event, "delay", deliver_event)
+    manager.phone = "101"
+    manager.save(update_fields=["phone"])
+    lead = lead_create(
+        actor=manager,
+        data={"title": "Call me"},
+        communications=[{"kind": CommunicationKind.PHONE, "value": "+7 916 111-22-33"}],
+    )
+
+    def call(name, **payload):
+        response = requests.post(f"{hook}{name}/", json=payload, timeout=10)
+        assert response.status_code == 200, response.text
+        return response.json()["result"]
+
+    bound = call("event.bind", event="ONEXTERNALCALLSTART", handler=receiver.url)
+    token = call("event.get")[0]["application_token"]
+
+    started = call_start(actor=manager, phone="+7 916 111-22-33")
+
+    assert bound is True
+    assert receiver.arrived.wait(10)
+    content_type, form = receiver.received[0]
+    assert content_type == "application/x-www-form-urlencoded"
+    assert form["event"] == ["ONEXTERNALCALLSTART"]
+    assert form["data[CALL_ID]"] == [started.call_id]
+    assert form["data[PHONE_NUMBER_INTERNATIONAL]"] == ["+79161112233"]
+    assert form["data[USER_ID]"] == [str(manager.pk)]
+    assert form["data[EXTENSION]"] == ["101"]
+    assert (form["data[CRM_ENTITY_TYPE]"], form["data[CRM_ENTITY_ID]"]) == (
+        ["LEAD"],
+        [str(lead.pk)],
+    )
+    assert form["auth[application_token]"] == [token]
+
+    finished = call(
+        "telephony.externalcall.finish",
+        CALL_ID=form["data[CALL_ID]"][0],
+        USER_ID=manager.pk,
+        DURATION=42,
+    )
+    upload = call(
+        "telephony.externalCall.attachRecord", CALL_ID=started.call_id, FILENAME="call.mp3"
+    )
+    posted = requests.post(
+        upload["uploadUrl"],
+        files={upload["fieldName"]: ("call.mp3", b"ID3 clicked", "audio/mpeg")},
+        timeout=10,
+    )
+
+    activity = Activity.objects.get(pk=finished["CRM_ACTIVITY_ID"])
+    assert (activity.card_id, activity.kind) == (lead.pk, ActivityKind.CALL)
+    assert posted.status_code == 200, posted.text
+    assert ExternalCall.objects.get(call_id=started.call_id).record.read() == b"ID3 clicked"
