@@ -379,8 +379,22 @@ def _company_extras(imp: Importer, rows: list[dict]) -> dict[str, dict]:
     return extras
 
 
+def _industries(imp: Importer) -> dict[str, str]:
+    """The portal's industry codes (``IT``, ``MANUFACTURING``…) → their names."""
+    if "industries" not in imp.cache:
+        try:
+            rows = unwrap(imp.client.call("crm.status.list", {"filter": {"ENTITY_ID": "INDUSTRY"}}))
+        except PortalError:
+            rows = []
+        imp.cache["industries"] = {
+            text(row.get("STATUS_ID")): text(row.get("NAME")) for row in rows if row.get("NAME")
+        }
+    return imp.cache["industries"]
+
+
 def _company_payload(imp: Importer, stats, record: dict, extra: dict) -> dict:
     record_id = record.get("ID")
+    industries = imp.cache.get("industries") or {}
     requisite = extra.get("requisite") or {}
     company_type = PRESET_TYPES.get(to_int(requisite.get("PRESET_ID")) or 0)
     if company_type is None:
@@ -396,7 +410,9 @@ def _company_payload(imp: Importer, stats, record: dict, extra: dict) -> dict:
         "kpp": text(requisite.get("RQ_KPP"), 9),
         "ogrn": text(requisite.get("RQ_OGRN") or requisite.get("RQ_OGRNIP"), 15),
         "director": text(requisite.get("RQ_DIRECTOR"), 255),
-        "industry": text(record.get("INDUSTRY"), 200),
+        "industry": industries.get(text(record.get("INDUSTRY")), text(record.get("INDUSTRY")))[
+            :200
+        ],
         "employees_count": to_int(record.get("EMPLOYEES")),
         "source_id": _source(imp, record.get("SOURCE_ID")),
         "responsible_id": imp.responsible_id(record.get("ASSIGNED_BY_ID"), stats, record_id),
@@ -418,6 +434,7 @@ def _company_payload(imp: Importer, stats, record: dict, extra: dict) -> dict:
 def import_companies(imp: Importer) -> None:
     stats = imp.report.stats("companies", _("Companies"))
     sync_fields(imp, "company")
+    _industries(imp)
 
     def create(payload: dict):
         company = company_create(
@@ -489,7 +506,7 @@ def _contact_payload(imp: Importer, stats, record: dict, links: Any) -> dict:
             "first_name": text(record.get("NAME"), 150),
             "last_name": text(record.get("LAST_NAME"), 150),
             "middle_name": text(record.get("SECOND_NAME"), 150),
-            "honorific": text(record.get("HONORIFIC"), 50),
+            "honorific": M.honorific(record.get("HONORIFIC")),
             "birthday": M.day(record.get("BIRTHDATE")),
             "position": text(record.get("POST"), 200),
             "address": text(record.get("ADDRESS")),

@@ -187,6 +187,16 @@ def _free_username(wanted: str, external_id) -> str:
 def import_users(imp: Importer) -> None:
     stats = imp.report.stats("users", _("Employees"))
     rows = _user_rows(imp)
+    # Extranet and e-mail users of the portal are not employees.
+    outsiders = [r for r in rows if text(r.get("USER_TYPE") or "employee") != "employee"]
+    if outsiders:
+        stats.note(
+            ", ".join(text(r.get("ID")) for r in outsiders[:20]),
+            _("%(count)d extranet or e-mail users are not employees; not imported")
+            % {"count": len(outsiders)},
+        )
+    outsider_ids = {text(r.get("ID")) for r in outsiders}
+    rows = [r for r in rows if text(r.get("ID")) not in outsider_ids]
     stats.fetched = len(rows)
     User = get_user_model()
 

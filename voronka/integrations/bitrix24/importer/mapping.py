@@ -87,6 +87,22 @@ def day(value: Any) -> str | None:
     return moment.isoformat() if moment else None
 
 
+HONORIFICS = {
+    "HNR_RU_1": "г-н",
+    "HNR_RU_2": "г-жа",
+    "HNR_EN_1": "Mr.",
+    "HNR_EN_2": "Mrs.",
+    "HNR_EN_3": "Ms.",
+    "HNR_EN_4": "Dr.",
+}
+
+
+def honorific(value: Any) -> str:
+    """A form of address: the standard codes of Bitrix24 as words, anything else as it is."""
+    code = text(value)
+    return HONORIFICS.get(code.upper(), code)[:50]
+
+
 # --- multifields --------------------------------------------------------------------------
 
 MULTIFIELDS = {

@@ -68,6 +68,12 @@ def test_multifields_become_communications_and_bad_values_are_left_out():
     assert dropped == ["PHONE “звонить секретарю”"]
 
 
+def test_forms_of_address_become_words():
+    assert M.honorific("HNR_RU_1") == "г-н"
+    assert M.honorific("Dr.") == "Dr."
+    assert M.honorific(None) == ""
+
+
 def test_money_and_dates_keep_their_values():
     assert M.money("15000.5") == "15000.50"
     assert M.money("") == "0.00"
