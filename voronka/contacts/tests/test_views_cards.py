@@ -993,8 +993,9 @@ def _accounts(size):
         (
             "company_section_communications",
             "communications",
+            # Each company its own phones: shared ones would be asked about as duplicates.
             lambda size: [
-                {"kind": "phone", "value_type": "work", "value": f"+7 912 000-00-{n:02d}"}
+                {"kind": "phone", "value_type": "work", "value": f"+7 912 {size:03d}-00-{n:02d}"}
                 for n in range(size)
             ],
         ),
