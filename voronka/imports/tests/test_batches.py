@@ -3,11 +3,18 @@
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 
 from voronka.access.models import Role, Scope
 from voronka.access.tests.factories import role_with
 from voronka.contacts.events import ContactCreated
-from voronka.contacts.models import Communication, Company, Contact, ContactCompany
+from voronka.contacts.models import (
+    Communication,
+    Company,
+    Contact,
+    ContactCompany,
+    DuplicatePolicy,
+)
 from voronka.contacts.services import contact_create
 from voronka.contacts.services.batches import ContactInput, contacts_create_many
 from voronka.core.events import events
@@ -66,6 +73,8 @@ def _company_history(company: Company) -> list:
 
 def test_batch_writes_what_the_single_service_writes(head, manager):
     Role.objects.get(code="head").members.add(head)
+    # The same person twice: duplicate control is compared in its own test below.
+    DuplicatePolicy.objects.update_or_create(entity="contact", defaults={"mode": "allow"})
     CustomField.objects.create(
         entity="contact", code="segment", label="Segment", field_type=FieldType.STRING
     )
@@ -126,3 +135,67 @@ def test_batch_checks_rights_per_contact(manager):
     outcomes = contacts_create_many(actor=manager, items=[ContactInput(**item)] * 2)
     assert [type(outcome) for outcome in outcomes] == [PermissionDenied, PermissionDenied]
     assert not Contact.objects.exists()
+
+
+def _phone(value):
+    return [{"kind": "phone", "value": value}]
+
+
+def _items():
+    return [
+        ContactInput(data={"last_name": "Б"}, communications=_phone("+7 916 000-00-01")),
+        ContactInput(data={"last_name": "В"}, communications=_phone("+7 916 000-00-02")),
+        ContactInput(data={"last_name": "Г"}, communications=_phone("+7 916 000-00-02")),
+        ContactInput(data={"last_name": "Д"}, communications=_phone("+7 916 000-00-03")),
+    ]
+
+
+def _duplicate_entries():
+    return sorted(TimelineEntry.objects.filter(kind="duplicates").values_list("card_id", "payload"))
+
+
+@pytest.mark.parametrize("mode", ["warn", "block"])
+def test_batch_applies_the_duplicate_policy_like_one_by_one(head, mode):
+    Role.objects.get(code="head").members.add(head)
+    DuplicatePolicy.objects.update_or_create(entity="contact", defaults={"mode": mode})
+    contact_create(actor=head, data={"last_name": "А"}, communications=_phone("+7 916 000-00-01"))
+
+    def one_by_one():
+        outcomes = []
+        for item in _items():
+            try:
+                outcomes.append(contact_create(actor=head, **item.__dict__))
+            except ValidationError as error:
+                outcomes.append(error)
+        return outcomes
+
+    def in_a_batch():
+        return contacts_create_many(actor=head, items=_items())
+
+    found = {}
+    for name, create in (("single", one_by_one), ("batch", in_a_batch)):
+        with transaction.atomic():
+            first = Contact.objects.order_by("-pk").first().pk
+            outcomes = create()
+            found[name] = (
+                [
+                    error.message_dict if isinstance(error, ValidationError) else error.last_name
+                    for error in outcomes
+                ],
+                [
+                    (
+                        card_id - first,
+                        [
+                            m["id"] - first if m["id"] > first else m["id"]
+                            for m in payload["matches"]
+                        ],
+                    )
+                    for card_id, payload in _duplicate_entries()
+                ],
+            )
+            transaction.set_rollback(True)
+    assert found["batch"] == found["single"]
+    expected = ["Б", "В", "Г", "Д"] if mode == "warn" else [None, "В", None, "Д"]
+    assert [
+        outcome if isinstance(outcome, str) else None for outcome in found["batch"][0]
+    ] == expected
