@@ -22,6 +22,7 @@ SUPPORTED_EVENTS = frozenset(
 ) | {
     "ONCRMDEALMOVETOCATEGORY",
     "ONEXTERNALCALLSTART",
+    "ONCRMTIMELINECOMMENTADD",
     "ONCRMTIMELINECOMMENTUPDATE",
     "ONCRMTIMELINECOMMENTDELETE",
 }
@@ -46,6 +47,7 @@ MAPPING = {
     contact_events.CompanyDeleted: ("ONCRMCOMPANYDELETE", "company_id"),
     timeline_events.ActivityCreated: ("ONCRMACTIVITYADD", "activity_id"),
     timeline_events.ActivityCompleted: ("ONCRMACTIVITYUPDATE", "activity_id"),
+    timeline_events.CommentAdded: ("ONCRMTIMELINECOMMENTADD", "entry_id"),
 }
 
 

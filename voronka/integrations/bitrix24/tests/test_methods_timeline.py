@@ -146,6 +146,33 @@ def test_a_comment_change_is_posted_to_bound_handlers(
     assert ("ONCRMTIMELINECOMMENTUPDATE", {"ID": entry.pk}) in sent
 
 
+def test_a_new_comment_is_posted_to_bound_handlers(
+    client, manager, monkeypatch, django_capture_on_commit_callbacks
+):
+    sent = []
+    monkeypatch.setattr(
+        "voronka.integrations.bitrix24.tasks.deliver_event.delay",
+        lambda binding_id, event, fields: sent.append((event, fields)),
+    )
+    EventBinding.objects.create(
+        event="ONCRMTIMELINECOMMENTADD",
+        handler="https://example.org/b24",
+        user=manager,
+        application_token="t",
+    )
+    lead = LeadFactory(responsible=manager)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        _, added = call(
+            client,
+            make_webhook(manager),
+            "crm.timeline.comment.add",
+            {"fields": {"ENTITY_ID": lead.pk, "ENTITY_TYPE": "lead", "COMMENT": "Hello"}},
+        )
+
+    assert ("ONCRMTIMELINECOMMENTADD", {"ID": added["result"]}) in sent
+
+
 # --- activities ---------------------------------------------------------------------------
 
 
