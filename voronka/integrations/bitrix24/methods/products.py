@@ -2,10 +2,13 @@
 
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
+
 from voronka.integrations.bitrix24 import entities as E
 from voronka.integrations.bitrix24.methods.crm import load, object_id
 from voronka.integrations.bitrix24.params import as_list, as_map, is_empty, to_bool, to_int
-from voronka.integrations.bitrix24.registry import CLASSIC, field_names, method
+from voronka.integrations.bitrix24.registry import CLASSIC, describe, field_names, method
+from voronka.integrations.bitrix24.responses import B24Error
 from voronka.sales.services.products import product_rows_set
 
 
@@ -81,8 +84,12 @@ def _register(type_id: int, owner_type: str) -> None:
     def set_(ctx, params):
         card = load(ctx, kind, object_id(params))
         rows = [_row_in(row) for row in as_list(params.get("rows"))]
-        with field_names({"product_rows": "rows"}):
-            product_rows_set(actor=ctx.user, card=card, rows=rows)
+        try:
+            with field_names({"product_rows": "rows"}):
+                product_rows_set(actor=ctx.user, card=card, rows=rows)
+        except ValidationError as error:
+            # Bitrix24 answers a wrong row (a discount, a price) with ERROR_CORE.
+            raise B24Error("ERROR_CORE", describe(error), 400) from error
         return True
 
 
