@@ -8,10 +8,14 @@ class ContactsConfig(AppConfig):
     verbose_name = _("Contacts and companies")
 
     def ready(self) -> None:
-        from voronka.contacts import duplicate_scan  # noqa: F401 - the scan's Celery task
+        from voronka.contacts import (
+            duplicate_scan,  # noqa: F401 - the scan's Celery task
+            handlers,
+        )
         from voronka.contacts.merging import register_merge_mover
         from voronka.contacts.services.merge import MERGE_ENTRY_KIND, move_contacts_rows
         from voronka.timeline.registry import register_entry_template
 
+        handlers.connect()
         register_merge_mover("contacts", move_contacts_rows)
         register_entry_template(MERGE_ENTRY_KIND, "contacts/partials/_merge_timeline_entry.html")
