@@ -249,10 +249,17 @@ def _source(imp: Importer, value: Any) -> int | None:
     return imp.mapped("source", code) if code else None
 
 
-def _backdate(imp: Importer, card, created_at: str | None, moved_at: str | None = None) -> None:
+def _backdate(
+    imp: Importer,
+    card,
+    created_at: str | None,
+    moved_at: str | None = None,
+    closed_at: str | None = None,
+) -> None:
     """The creation time from the portal on the card, its "created" entry and the first stage
     transition (funnel reports start from it); a lead or deal is in its stage since the
-    portal's ``MOVED_TIME``."""
+    portal's ``MOVED_TIME``, and one closed there keeps its closing time (reports of what was
+    won this month must not count every deal ever won)."""
     if not created_at:
         return
     imp.keep_created_at(type(card), card.pk, created_at)
@@ -264,7 +271,10 @@ def _backdate(imp: Importer, card, created_at: str | None, moved_at: str | None 
     if isinstance(card, Lead | Deal):
         owner = {"lead": card} if isinstance(card, Lead) else {"deal": card}
         StageTransition.objects.filter(**owner, from_stage__isnull=True).update(moved_at=created_at)
-        type(card)._base_manager.filter(pk=card.pk).update(stage_changed_at=moved_at or created_at)
+        values = {"stage_changed_at": moved_at or created_at}
+        if card.closed_at is not None:
+            values["closed_at"] = closed_at or moved_at or created_at
+        type(card)._base_manager.filter(pk=card.pk).update(**values)
 
 
 def _pages(imp: Importer, kind: str):
@@ -634,6 +644,7 @@ def _lead_payload(imp: Importer, stats, record: dict) -> dict:
         "communications": _communications(stats, record_id, record),
         "created_at": M.when(record.get("DATE_CREATE")),
         "moved_at": M.when(record.get("MOVED_TIME")),
+        "closed_at": M.when(record.get("DATE_CLOSED")),
     }
 
 
@@ -666,7 +677,7 @@ def import_leads(imp: Importer) -> None:
             },
             communications=payload["communications"],
         )
-        _backdate(imp, lead, payload["created_at"], payload["moved_at"])
+        _backdate(imp, lead, payload["created_at"], payload["moved_at"], payload["closed_at"])
         return lead
 
     def update(lead: Lead, payload: dict):
@@ -751,6 +762,8 @@ def _deal_payload(imp: Importer, stats, record: dict, links: Any) -> dict:
         "contacts": _deal_contacts(imp, stats, record, links),
         "created_at": M.when(record.get("DATE_CREATE")),
         "moved_at": M.when(record.get("MOVED_TIME")),
+        # A closed deal's CLOSEDATE is the day it closed.
+        "closed_at": M.when(record.get("CLOSEDATE")),
     }
 
 
@@ -783,7 +796,7 @@ def import_deals(imp: Importer) -> None:
             **loss_of(payload),
         }
         deal = deal_create(actor=None, data=data, contacts=contacts(payload))
-        _backdate(imp, deal, payload["created_at"], payload["moved_at"])
+        _backdate(imp, deal, payload["created_at"], payload["moved_at"], payload["closed_at"])
         return deal
 
     def update(deal: Deal, payload: dict):

@@ -14,6 +14,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from voronka.contacts.models import BankAccount, Communication, Company, Contact
 from voronka.core.testing.server import BASE_DIR, ServerProcess
@@ -214,6 +215,10 @@ def test_first_run_imports_every_entity_through_the_services(db, portal):
     brandbook = Deal.objects.get(title="Брендбук")
     assert brandbook.pipeline == projects and brandbook.stage == stages["brief"]
     assert Deal.objects.get(title="Обучение").stage.kind == StageKind.LOST
+    # A deal closed on the portal keeps its closing day, not the day of the import.
+    won = Deal.objects.get(title="Лицензии")
+    assert won.stage.kind == StageKind.WON
+    assert str(timezone.localtime(won.closed_at).date()) == "2026-12-31"
     # Timeline comments on every kind of card.
     comments = TimelineEntry.objects.filter(kind=EntryKind.COMMENT)
     assert sorted(comments.values_list("text", flat=True)) == sorted(
