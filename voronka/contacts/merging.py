@@ -1,4 +1,5 @@
-"""The registry of merge movers: how rows of any app follow a merged card to its survivor.
+"""The registries of merging: which kinds of cards can be merged, and how rows of any app
+follow a merged card to its survivor (movers).
 
 A merge of two cards moves everything that points at the absorbed card to the survivor. The
 contacts app knows its own rows (communications, requisites, company links); the rows of apps
@@ -27,6 +28,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
+from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
@@ -44,6 +46,43 @@ def register_merge_mover(name: str, mover: Mover) -> None:
 def merge_movers() -> list[Mover]:
     """The registered movers in registration order."""
     return list(_movers.values())
+
+
+@dataclass(frozen=True)
+class MergeableKind:
+    """A kind of card that can be merged: the fields chosen between, the service that writes
+    them, and the events telling the absorbed card left or came back. Contacts and companies
+    are registered here; apps above register theirs (leads) from their ``ready()``."""
+
+    model: type[models.Model]
+    entity: str  # "contact", "company", "lead": the URL and event name of the kind
+    fields: tuple[str, ...]
+    update: Callable[..., models.Model]  # update(*, actor, card, data) -> card
+    deleted_event: Callable[[int | None, int], Any] | None = None  # (actor_id, card id)
+    restored_event: Callable[[int | None, int], Any] | None = None
+    refresh_keys: Callable[[models.Model], None] | None = None
+    detail_url_name: str = ""  # the card page, reversed with the card's id
+    # picker(*, user, search, exclude_ids) -> cards of the kind matching a typed text
+    picker: Callable[..., list[models.Model]] | None = None
+
+
+_kinds: dict[type[models.Model], MergeableKind] = {}
+
+
+def register_mergeable(kind: MergeableKind) -> None:
+    _kinds[kind.model] = kind
+
+
+def mergeable_kind(model: type[models.Model]) -> MergeableKind:
+    try:
+        return _kinds[model]
+    except KeyError:
+        raise ValidationError(_("Cards of this kind cannot be merged.")) from None
+
+
+def mergeable_kinds() -> dict[str, MergeableKind]:
+    """The registered kinds by entity code."""
+    return {kind.entity: kind for kind in _kinds.values()}
 
 
 def _json_value(value: Any) -> Any:

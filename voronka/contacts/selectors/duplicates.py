@@ -10,9 +10,11 @@ from dataclasses import dataclass, field
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
 
 from voronka.access.predicates import visible_to
+from voronka.contacts.merging import MergeableKind, mergeable_kinds
 from voronka.contacts.models import (
     ClientSettings,
     Company,
@@ -21,6 +23,7 @@ from voronka.contacts.models import (
     MergeRecord,
 )
 
+# The kinds of cards the scan groups (merges cover every registered mergeable kind).
 ENTITY_MODELS: dict[str, type[models.Model]] = {"contact": Contact, "company": Company}
 # Cards of one group shown on the finder (a shared office phone can gather hundreds).
 GROUP_CARDS_SHOWN = 20
@@ -30,8 +33,17 @@ OVERFETCH = 3
 
 
 def model_of_entity(entity: str) -> type[models.Model]:
+    """The model of a kind of card the finder lists; 404 for any other."""
     try:
         return ENTITY_MODELS[entity]
+    except KeyError:
+        raise Http404 from None
+
+
+def mergeable_or_404(entity: str) -> MergeableKind:
+    """The registered mergeable kind named ``entity``; 404 for any other."""
+    try:
+        return mergeable_kinds()[entity]
     except KeyError:
         raise Http404 from None
 
@@ -101,20 +113,18 @@ def visible_group_or_404(*, user, pk: int) -> GroupLine:
 
 def merge_pair_or_404(*, user, entity: str, pk: int, other_pk: int):
     """The two cards of a merge, both visible to the user; 404 when either is not."""
-    model = model_of_entity(entity)
+    model = mergeable_or_404(entity).model
     if pk == other_pk:
         raise Http404
-    cards = {
-        card.pk: card
-        for card in _card_queryset(user, model, {pk, other_pk}).select_related("source")
-    }
+    queryset = visible_to(user, model.objects.filter(pk__in=sorted({pk, other_pk})))
+    cards = {card.pk: card for card in queryset.select_related("responsible", "source")}
     if len(cards) != 2:
         raise Http404
     return cards[pk], cards[other_pk]
 
 
 def visible_card_or_404(*, user, entity: str, pk: int) -> models.Model:
-    model = model_of_entity(entity)
+    model = mergeable_or_404(entity).model
     card = visible_to(user, model.objects.filter(pk=pk)).first()
     if card is None:
         raise Http404
@@ -132,6 +142,7 @@ class MergeLine:
     survivor: models.Model
     absorbed: models.Model | None
     undoable: bool
+    survivor_url: str = ""
 
 
 def merge_list_page(
@@ -146,7 +157,9 @@ def merge_list_page(
         )[offset : offset + limit * OVERFETCH]
     )
     cards: dict[tuple[str, int], models.Model] = {}
-    for entity, model in ENTITY_MODELS.items():
+    kinds = mergeable_kinds()
+    for entity, kind in kinds.items():
+        model = kind.model
         card_type = ContentType.objects.get_for_model(model)
         ids = {
             pk
@@ -167,6 +180,7 @@ def merge_list_page(
         survivor = cards.get((entity, record.survivor_id))
         if survivor is None:
             continue
+        kind = kinds[entity]
         lines.append(
             MergeLine(
                 record=record,
@@ -174,6 +188,11 @@ def merge_list_page(
                 survivor=survivor,
                 absorbed=cards.get((entity, record.absorbed_id)),
                 undoable=record.undone_at is None and record.merged_at >= since,
+                survivor_url=(
+                    reverse(kind.detail_url_name, args=[survivor.pk])
+                    if kind.detail_url_name and not survivor.is_deleted
+                    else ""
+                ),
             )
         )
     more = consumed < len(read) or len(read) == limit * OVERFETCH
@@ -184,7 +203,7 @@ def visible_merge_or_404(*, user, pk: int) -> MergeRecord:
     """A merge whose surviving card the user sees; 404 otherwise (also for the undo URL)."""
     record = MergeRecord.objects.select_related("card_type").filter(pk=pk).first()
     model = record.card_type.model_class() if record is not None else None
-    if model not in ENTITY_MODELS.values():
+    if model not in {kind.model for kind in mergeable_kinds().values()}:
         raise Http404
     if not visible_to(user, model.all_objects.filter(pk=record.survivor_id)).exists():
         raise Http404

@@ -35,7 +35,15 @@ from voronka.contacts.events import (
     ContactRestored,
     MergeUndone,
 )
-from voronka.contacts.merging import MergePlan, merge_movers, undo_changes
+from voronka.contacts.merging import (
+    MergeableKind,
+    MergePlan,
+    merge_movers,
+    mergeable_kind,
+    mergeable_kinds,
+    register_mergeable,
+    undo_changes,
+)
 from voronka.contacts.models import (
     BankAccount,
     ClientSettings,
@@ -90,11 +98,7 @@ ABSORBED = "absorbed"
 
 
 def merge_fields(model: type[models.Model]) -> tuple[str, ...]:
-    if model is Contact:
-        return CONTACT_MERGE_FIELDS
-    if model is Company:
-        return COMPANY_MERGE_FIELDS
-    raise ValidationError(_("Only contacts and companies can be merged."))
+    return mergeable_kind(model).fields
 
 
 def _json(value: Any) -> Any:
@@ -144,13 +148,17 @@ def _chosen_data(survivor, absorbed, values: dict[str, Any]) -> dict[str, Any]:
 def _update_card(*, actor, card, data: dict[str, Any]):
     if not data:
         return card
-    if isinstance(card, Contact):
-        return contact_update(actor=actor, contact=card, data=data)
-    return company_update(actor=actor, company=card, data=data)
+    return mergeable_kind(type(card)).update(actor=actor, card=card, data=data)
 
 
 def refresh_keys(card: models.Model) -> None:
     """Keep the duplicate-search key of ``card`` in step with its name."""
+    kind = mergeable_kinds().get(type(card)._meta.model_name)
+    if kind is not None and kind.refresh_keys is not None:
+        kind.refresh_keys(card)
+
+
+def _refresh_client_keys(card: models.Model) -> None:
     if isinstance(card, Contact):
         key = person_name_key(card.last_name, card.first_name, card.middle_name)[:500]
         name = "name_key"
@@ -226,6 +234,40 @@ def move_contacts_rows(plan: MergePlan) -> None:
         _move_requisites(plan)
 
 
+def _selectors():
+    from voronka.contacts.selectors import cards
+
+    return cards
+
+
+register_mergeable(
+    MergeableKind(
+        model=Contact,
+        entity="contact",
+        fields=CONTACT_MERGE_FIELDS,
+        update=lambda *, actor, card, data: contact_update(actor=actor, contact=card, data=data),
+        deleted_event=lambda actor_id, pk: ContactDeleted(actor_id=actor_id, contact_id=pk),
+        restored_event=lambda actor_id, pk: ContactRestored(actor_id=actor_id, contact_id=pk),
+        refresh_keys=_refresh_client_keys,
+        detail_url_name="contacts:contact_detail",
+        picker=lambda **kwargs: _selectors().contact_picker(**kwargs),
+    )
+)
+register_mergeable(
+    MergeableKind(
+        model=Company,
+        entity="company",
+        fields=COMPANY_MERGE_FIELDS,
+        update=lambda *, actor, card, data: company_update(actor=actor, company=card, data=data),
+        deleted_event=lambda actor_id, pk: CompanyDeleted(actor_id=actor_id, company_id=pk),
+        restored_event=lambda actor_id, pk: CompanyRestored(actor_id=actor_id, company_id=pk),
+        refresh_keys=_refresh_client_keys,
+        detail_url_name="contacts:company_detail",
+        picker=lambda **kwargs: _selectors().company_picker(**kwargs),
+    )
+)
+
+
 # ---- Merge ------------------------------------------------------------------------------------
 
 
@@ -241,13 +283,11 @@ def _publish(actor, record: MergeRecord, *, undone: bool) -> None:
     """The absorbed card's delete or restore, then the merge or its undo, for automation,
     webhooks and the audit log."""
     actor_id = getattr(actor, "pk", None)
-    entity = record.card_type.model
-    if entity == "contact":
-        card_event = ContactRestored if undone else ContactDeleted
-        publish(card_event(actor_id=actor_id, contact_id=record.absorbed_id))
-    else:
-        card_event = CompanyRestored if undone else CompanyDeleted
-        publish(card_event(actor_id=actor_id, company_id=record.absorbed_id))
+    kind = mergeable_kind(record.card_type.model_class())
+    entity = kind.entity
+    card_event = kind.restored_event if undone else kind.deleted_event
+    if card_event is not None:
+        publish(card_event(actor_id, record.absorbed_id))
     merge_event = MergeUndone if undone else CardsMerged
     publish(
         merge_event(
@@ -273,7 +313,8 @@ def _merge_entry(*, actor, card, other, text: str, record: MergeRecord, action: 
 def merge_cards(
     *, actor, survivor: models.Model, absorbed: models.Model, values: dict[str, Any], request=None
 ) -> MergeRecord:
-    """Merge ``absorbed`` into ``survivor`` (two contacts or two companies).
+    """Merge ``absorbed`` into ``survivor``: two contacts, two companies or two cards of another
+    registered kind (leads).
 
     ``values`` says, field by field (custom fields as ``custom_fields.<code>``), which value the
     survivor keeps: ``"survivor"``, ``"absorbed"`` or an explicit value; fields not named keep
@@ -284,7 +325,7 @@ def merge_cards(
     locked; returns the record an undo needs.
     """
     model = type(survivor)
-    merge_fields(model)
+    mergeable_kind(model)
     if type(absorbed) is not model:
         raise ValidationError(_("Only cards of one kind can be merged."))
     if survivor.pk == absorbed.pk:

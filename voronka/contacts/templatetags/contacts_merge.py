@@ -5,7 +5,7 @@ from django import template
 
 from voronka.access.models import Action
 from voronka.access.predicates import can
-from voronka.contacts.models import Contact
+from voronka.contacts.merging import mergeable_kind
 from voronka.contacts.selectors.duplicates import undoable_merges
 
 register = template.Library()
@@ -19,7 +19,7 @@ def merge_controls(context, card):
     return {
         "request": request,
         "card": card,
-        "entity": "contact" if isinstance(card, Contact) else "company",
+        "entity": mergeable_kind(type(card)).entity,
         "may_merge": may_change,
         "merges": undoable_merges(user=user, card=card) if may_change else [],
         "csrf_token": context.get("csrf_token"),

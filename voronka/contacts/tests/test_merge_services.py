@@ -439,3 +439,41 @@ def test_events_tell_the_absorbed_card_left_and_came_back(
         absorbed.pk,
         record.pk,
     )
+
+
+class TestMergeLeads:
+    def test_merge_moves_everything_and_undo_restores_it(self, manager):
+        survivor = LeadFactory(responsible=manager, title="Заявка", company_title="Ромашка")
+        absorbed = LeadFactory(responsible=manager, title="Заявка с сайта", company_title="")
+        for lead, phone in ((survivor, "+79123456789"), (absorbed, "+79123456789")):
+            Communication.objects.create(
+                **card_ref(lead), kind="phone", value=phone, value_normalized=phone
+            )
+        Communication.objects.create(
+            **card_ref(absorbed), kind="email", value="a@b.ru", value_normalized="a@b.ru"
+        )
+        comment_add(actor=manager, card=absorbed, text="Перезвонить")
+        TaskFactory(responsible=manager, **card_ref(absorbed))
+        deal = DealFactory(responsible=manager, lead=absorbed)
+        before = dump(*TABLES)
+        last_entry = TimelineEntry.objects.order_by("-pk").first().pk
+
+        record = merge_cards(
+            actor=manager, survivor=survivor, absorbed=absorbed, values={"title": "absorbed"}
+        )
+
+        assert Lead.objects.get(pk=survivor.pk).title == "Заявка с сайта"
+        assert Lead.all_objects.get(pk=absorbed.pk).is_deleted
+        assert Deal.objects.get(pk=deal.pk).lead_id == survivor.pk
+        assert Communication.objects.filter(**card_ref(survivor)).count() == 2
+        assert Task.objects.filter(**card_ref(survivor)).count() == 1
+        comments = TimelineEntry.objects.filter(**card_ref(survivor), kind="comment")
+        assert comments.count() == 1
+
+        merge_undo(actor=manager, record=record)
+        assert dump(*TABLES, exclude_entries_after=last_entry) == before
+
+    def test_a_lead_and_a_contact_are_not_merged(self, manager, two_contacts):
+        lead = LeadFactory(responsible=manager)
+        with pytest.raises(ValidationError):
+            merge_cards(actor=manager, survivor=two_contacts[0], absorbed=lead, values={})

@@ -20,6 +20,8 @@ from voronka.contacts.models import (
 )
 from voronka.contacts.services.merge import merge_cards, refresh_keys
 from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
+from voronka.sales.models import Lead
+from voronka.sales.tests.factories import LeadFactory
 from voronka.staff.tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -280,3 +282,27 @@ class TestCardControls:
 
     def test_nothing_for_who_may_not_change_the_card(self, stranger, pair):
         assert "Merge with" not in self.render(stranger, pair[0])
+
+
+class TestLeads:
+    def test_merge_page_picker_and_merge(self, client, manager, stranger):
+        left = LeadFactory(responsible=manager, title="Заявка")
+        right = LeadFactory(responsible=manager, title="Заявка с сайта")
+        foreign = LeadFactory(responsible=stranger, title="Заявка чужая")
+        client.force_login(manager)
+        assert client.get(merge_url(left, right, "lead")).status_code == 200
+        assert client.get(merge_url(left, foreign, "lead")).status_code == 404
+        pick = client.get(
+            reverse("contacts:merge_pick", args=["lead", left.pk]),
+            {"q": "Заявка", "partial": "1"},
+            HTTP_HX_REQUEST="true",
+        )
+        assert list(pick.context["found"]) == [right]
+        response = client.post(
+            merge_url(left, right, "lead"),
+            {"survivor": left.pk, "field:title": right.pk, "confirm": "1"},
+        )
+        assert response["Location"] == reverse("sales:lead_detail", args=[left.pk])
+        assert Lead.objects.get(pk=left.pk).title == "Заявка с сайта"
+        merges = client.get(reverse("contacts:merges"))
+        assert merges.context["lines"][0].survivor_url == response["Location"]

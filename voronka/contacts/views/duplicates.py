@@ -21,6 +21,7 @@ from django_htmx.http import trigger_client_event
 
 from voronka.access.models import Action
 from voronka.access.predicates import can, entity_of, hidden_fields, readonly_fields, require
+from voronka.contacts.merging import MergeableKind, mergeable_kind
 from voronka.contacts.models import Company, Contact, DuplicateRule
 from voronka.contacts.selectors import cards as card_selectors
 from voronka.contacts.selectors import duplicates as selectors
@@ -51,13 +52,16 @@ def _offset(request) -> int:
         return 0
 
 
+def _kind(card) -> MergeableKind:
+    return mergeable_kind(type(card))
+
+
 def _detail_url(card) -> str:
-    name = "contacts:contact_detail" if isinstance(card, Contact) else "contacts:company_detail"
-    return reverse(name, args=[card.pk])
+    return reverse(_kind(card).detail_url_name, args=[card.pk])
 
 
 def _entity(card) -> str:
-    return "contact" if isinstance(card, Contact) else "company"
+    return _kind(card).entity
 
 
 class DuplicateFinderView(View):
@@ -163,8 +167,7 @@ def _choice_rows(request, left, right, survivor_pk: int, data) -> list[ChoiceRow
             )
         )
     definitions = card_selectors.custom_field_definitions(
-        user=request.user,
-        entity=EntityType.CONTACT if isinstance(left, Contact) else EntityType.COMPANY,
+        user=request.user, entity=EntityType(_entity(left))
     )
     for definition in definitions:
         code = definition.code
@@ -313,10 +316,12 @@ class MergePickView(View):
         card = selectors.visible_card_or_404(user=request.user, entity=entity, pk=pk)
         require(request.user, Action.UPDATE, card)
         query = request.GET.get("q", "").strip()
-        picker = (
-            card_selectors.contact_picker if entity == "contact" else card_selectors.company_picker
+        picker = _kind(card).picker
+        found = (
+            picker(user=request.user, search=query, exclude_ids=[card.pk])
+            if query and picker
+            else []
         )
-        found = picker(user=request.user, search=query, exclude_ids=[card.pk]) if query else []
         context = {"card": card, "entity": entity, "query": query, "found": found}
         if request.htmx and request.GET.get("partial"):
             return render(request, "contacts/partials/_merge_pick_results.html", context)
