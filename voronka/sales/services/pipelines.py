@@ -292,49 +292,6 @@ def stage_delete(*, actor, stage: Stage) -> None:
         stage.delete()
 
 
-PIPELINE_UPDATE_FIELDS = PIPELINE_FIELDS - {"entity"}
-
-
-def pipeline_update(*, actor, pipeline: Pipeline, data: dict[str, Any]) -> Pipeline:
-    """Rename or re-sort a pipeline, or make it the default one (which takes the mark from the
-    entity's previous default). The default mark cannot be taken away directly: another
-    pipeline is made the default instead, so every entity always has one."""
-    require(actor, Action.UPDATE, Entity.SETTINGS)
-    check_editable(data, PIPELINE_UPDATE_FIELDS)
-    with transaction.atomic():
-        pipeline = _lock_pipeline(pipeline)
-        values = dict(data)
-        if "is_default" in values:
-            values["is_default"] = bool(values["is_default"])
-            if pipeline.is_default and not values["is_default"]:
-                raise ValidationError(
-                    {
-                        "is_default": _(
-                            "Make another pipeline the default one instead; one pipeline "
-                            "is always the default."
-                        )
-                    }
-                )
-        changed = [key for key, value in values.items() if getattr(pipeline, key) != value]
-        if not changed:
-            return pipeline
-        for key in changed:
-            setattr(pipeline, key, values[key])
-        if "is_default" in changed:
-            Pipeline.objects.filter(entity=pipeline.entity, is_default=True).exclude(
-                pk=pipeline.pk
-            ).update(is_default=False)
-        pipeline.full_clean()
-        pipeline.save(update_fields=[*changed, "updated_at"])
-        audit_record(
-            action="pipeline.update",
-            actor=actor,
-            obj=pipeline,
-            details={"fields": changed},
-        )
-    return pipeline
-
-
 def _pipeline_has_cards(pipeline: Pipeline) -> bool:
     # Cards in the recycle bin count: restoring them needs their pipeline and stage.
     return (

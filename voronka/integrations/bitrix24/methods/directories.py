@@ -10,10 +10,10 @@ from voronka.integrations.bitrix24.registry import CLASSIC, OTHER, NotFound, fie
 from voronka.integrations.bitrix24.responses import B24Error, Page
 from voronka.integrations.bitrix24.values import classic
 from voronka.sales.models import Pipeline, PipelineEntity, Stage, StageKind
+from voronka.sales.services.catalogues import pipeline_update
 from voronka.sales.services.pipelines import (
     pipeline_create,
     pipeline_delete,
-    pipeline_update,
     stage_create,
     stage_delete,
     stage_update,
