@@ -2,6 +2,7 @@
 of a contact or company page."""
 
 from django import template
+from django.urls import reverse
 
 from voronka.access.models import Action
 from voronka.access.predicates import can
@@ -16,10 +17,12 @@ def merge_controls(context, card):
     request = context.get("request")
     user = getattr(request, "user", None)
     may_change = user is not None and can(user, Action.UPDATE, card)
+    entity = mergeable_kind(type(card)).entity
     return {
         "request": request,
+        "pick_url": reverse(f"contacts:{entity}_merge_pick", args=[card.pk]),
         "card": card,
-        "entity": mergeable_kind(type(card)).entity,
+        "entity": entity,
         "may_merge": may_change,
         "merges": undoable_merges(user=user, card=card) if may_change else [],
         "csrf_token": context.get("csrf_token"),

@@ -54,7 +54,7 @@ def pair(manager):
 
 
 def merge_url(left, right, entity="contact"):
-    return reverse("contacts:merge", args=[entity, left.pk, right.pk])
+    return reverse(f"contacts:{entity}_merge", args=[left.pk, right.pk])
 
 
 class TestFinder:
@@ -170,7 +170,7 @@ class TestMergePage:
         assert client.get(merge_url(left, foreign)).status_code == 404
         assert client.post(merge_url(left, foreign), {"confirm": "1"}).status_code == 404
         assert client.get(merge_url(foreign, left)).status_code == 404
-        pick = reverse("contacts:merge_pick", args=["contact", foreign.pk])
+        pick = reverse("contacts:contact_merge_pick", args=[foreign.pk])
         assert client.get(pick).status_code == 404
         assert not Contact.all_objects.get(pk=foreign.pk).is_deleted
 
@@ -200,9 +200,10 @@ class TestMergePage:
         response = client.post(merge_url(*pair), {"survivor": pair[0].pk, "confirm": "1"})
         assert response.status_code == 302
 
-    def test_unknown_entity_is_404(self, client, admin_user, pair):
+    def test_ids_of_another_kind_are_404(self, client, admin_user, pair):
         client.force_login(admin_user)
-        assert client.get(merge_url(*pair, entity="deal")).status_code == 404
+        assert not Company.objects.exists()
+        assert client.get(merge_url(*pair, entity="company")).status_code == 404
 
     def test_companies_merge(self, client, admin_user):
         left = CompanyFactory(title="Ромашка", responsible=admin_user)
@@ -221,7 +222,7 @@ class TestPicker:
         left, right = pair
         contact(manager, "Посторонний", phone=None)
         client.force_login(manager)
-        url = reverse("contacts:merge_pick", args=["contact", left.pk])
+        url = reverse("contacts:contact_merge_pick", args=[left.pk])
         response = client.get(url, {"q": "Иванофф", "partial": "1"}, HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert list(response.context["found"]) == [right]
@@ -293,7 +294,7 @@ class TestLeads:
         assert client.get(merge_url(left, right, "lead")).status_code == 200
         assert client.get(merge_url(left, foreign, "lead")).status_code == 404
         pick = client.get(
-            reverse("contacts:merge_pick", args=["lead", left.pk]),
+            reverse("contacts:lead_merge_pick", args=[left.pk]),
             {"q": "Заявка", "partial": "1"},
             HTTP_HX_REQUEST="true",
         )

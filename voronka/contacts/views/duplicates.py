@@ -52,6 +52,15 @@ def _offset(request) -> int:
         return 0
 
 
+def merge_url(entity: str, pk: int, other_pk: int) -> str:
+    """The merge page of two cards of ``entity`` (the first one stays by default)."""
+    return reverse(f"contacts:{entity}_merge", args=[pk, other_pk])
+
+
+def merge_pick_url(entity: str, pk: int) -> str:
+    return reverse(f"contacts:{entity}_merge_pick", args=[pk])
+
+
 def _kind(card) -> MergeableKind:
     return mergeable_kind(type(card))
 
@@ -216,17 +225,20 @@ class MergeView(View):
     """Two cards side by side: which one survives and, per differing field, whose value it
     keeps; "Preview" shows the result, "Merge" does it."""
 
-    def _pair(self, request, entity, pk, other_pk):
+    entity = ""
+
+    def _pair(self, request, pk, kwargs):
+        other_pk = kwargs[f"{self.entity}_pk"]
         return selectors.merge_pair_or_404(
-            user=request.user, entity=entity, pk=pk, other_pk=other_pk
+            user=request.user, entity=self.entity, pk=pk, other_pk=other_pk
         )
 
-    def get(self, request, entity, pk, other_pk):
-        left, right = self._pair(request, entity, pk, other_pk)
+    def get(self, request, pk, **kwargs):
+        left, right = self._pair(request, pk, kwargs)
         return self._render(request, left, right, survivor_pk=left.pk, data=None)
 
-    def post(self, request, entity, pk, other_pk):
-        left, right = self._pair(request, entity, pk, other_pk)
+    def post(self, request, pk, **kwargs):
+        left, right = self._pair(request, pk, kwargs)
         try:
             survivor_pk = int(request.POST.get("survivor", left.pk))
         except ValueError:
@@ -312,7 +324,10 @@ def _messages(error: ValidationError) -> list[str]:
 class MergePickView(View):
     """ "Merge with…": find the other card (same kind) to merge with this one."""
 
-    def get(self, request, entity, pk):
+    entity = ""
+
+    def get(self, request, pk):
+        entity = self.entity
         card = selectors.visible_card_or_404(user=request.user, entity=entity, pk=pk)
         require(request.user, Action.UPDATE, card)
         query = request.GET.get("q", "").strip()
@@ -322,7 +337,15 @@ class MergePickView(View):
             if query and picker
             else []
         )
-        context = {"card": card, "entity": entity, "query": query, "found": found}
+        for other in found:
+            other.merge_url = merge_url(entity, card.pk, other.pk)
+        context = {
+            "card": card,
+            "entity": entity,
+            "query": query,
+            "found": found,
+            "pick_url": merge_pick_url(entity, card.pk),
+        }
         if request.htmx and request.GET.get("partial"):
             return render(request, "contacts/partials/_merge_pick_results.html", context)
         return render(request, "contacts/merge_pick.html", context)
