@@ -63,7 +63,7 @@ def generate(rows: int, existing_phones: list[str], seed: int = 3) -> tuple[byte
     the good rows (last, first, middle name, phone E.164, e-mail) and the counts of duplicates
     and bad rows."""
     rng = random.Random(seed)
-    base = random.SystemRandom().randrange(10**6, 9 * 10**6)  # new phones on every run
+    base = random.SystemRandom().randrange(10**7)  # new phones on every run
     lines = [";".join(HEADERS)]
     good: list[tuple[str, str, str, str, str]] = []
     duplicates = bad = 0
@@ -71,7 +71,7 @@ def generate(rows: int, existing_phones: list[str], seed: int = 3) -> tuple[byte
         serial = base + index
         last, first = rng.choice(LAST_NAMES), rng.choice(FIRST_NAMES)
         middle = rng.choice(MIDDLE_NAMES)
-        phone = f"+79{serial % 10**9:09d}"
+        phone = f"+7804{serial % 10**7:07d}"  # toll-free: never a demo contact's phone
         email = f"client{serial}@example.ru"
         company = rng.choice(COMPANIES) if rng.random() < 0.2 else ""
         position = rng.choice(POSITIONS)

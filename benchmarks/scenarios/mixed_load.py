@@ -243,7 +243,7 @@ def deck(rng: random.Random) -> list[Kind]:
 
 def _unique_phone(serial: int) -> str:
     digits = f"{serial % 10_000_000:07d}"
-    return f"+7 (977) {digits[:3]}-{digits[3:5]}-{digits[5:]}"
+    return f"+7 (800) {digits[:3]}-{digits[3:5]}-{digits[5:]}"  # a block the demo never uses
 
 
 # --- the employees and what they look at -----------------------------------------------------
