@@ -22,9 +22,12 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery, Sum
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Case, F, Max, OuterRef, Q, Subquery, Sum, When
 
+from voronka.contacts.models import Company, Contact
 from voronka.contacts.services.client_value import (
+    client_last_contact_set_latest,
     client_last_contact_touch,
     client_ltv_refresh_stale,
     client_ltv_set,
@@ -33,7 +36,7 @@ from voronka.contacts.services.client_value import (
 from voronka.core.events import subscribe
 from voronka.sales import events
 from voronka.sales.models import Deal, DealContact, Lead, StageKind
-from voronka.timeline.models import Activity
+from voronka.timeline.models import Activity, EntryKind, TimelineEntry
 
 INTERACTIONS = frozenset({"call", "email", "meeting"})
 CLIENT_CARDS = frozenset({"contact", "company", "deal", "lead"})
@@ -215,6 +218,85 @@ def on_comment_added(event) -> None:
     if event.card_type not in CLIENT_CARDS:
         return
     touch_clients(card_type=event.card_type, card_id=event.card_id, at=event.occurred_at)
+
+
+def _feed_times(models_by_type: dict) -> dict[tuple[str, int], datetime.datetime]:
+    """The latest interaction on each card of these types, from the feeds: comments, and
+    calls, e-mails and meetings done (or logged with no deadline still ahead)."""
+    content_types = {
+        ContentType.objects.get_for_model(model).pk: name for name, model in models_by_type.items()
+    }
+    latest: dict[tuple[str, int], datetime.datetime] = {}
+
+    def note(type_id: int, card_id: int, at) -> None:
+        key = (content_types[type_id], card_id)
+        if at is not None and (key not in latest or latest[key] < at):
+            latest[key] = at
+
+    comments = (
+        TimelineEntry.objects.filter(kind=EntryKind.COMMENT, card_type_id__in=list(content_types))
+        .values("card_type_id", "card_id")
+        .annotate(at=Max("created_at"))
+        .values_list("card_type_id", "card_id", "at")
+    )
+    for type_id, card_id, at in comments.iterator(chunk_size=5000):
+        note(type_id, card_id, at)
+    happened = Case(
+        When(completed_at__isnull=False, then=F("completed_at")),
+        When(Q(deadline__isnull=True) | Q(deadline__lte=F("created_at")), then=F("created_at")),
+        default=None,
+    )
+    activities = (
+        Activity.objects.filter(kind__in=INTERACTIONS, card_type_id__in=list(content_types))
+        .values("card_type_id", "card_id")
+        .annotate(at=Max(happened))
+        .values_list("card_type_id", "card_id", "at")
+    )
+    for type_id, card_id, at in activities.iterator(chunk_size=5000):
+        note(type_id, card_id, at)
+    return latest
+
+
+def last_contacts_recompute_all(*, chunk: int = 2000) -> tuple[int, int]:
+    """Set every client's last interaction from the feeds of its own card, its deals and its
+    leads (existing data: an import, the demo); never moves a date back. Returns how many
+    contacts and companies got a date."""
+    latest = _feed_times({"contact": Contact, "company": Company, "deal": Deal, "lead": Lead})
+    clients: dict[tuple[str, int], datetime.datetime] = {}
+
+    def note(kind: str, pk: int | None, at) -> None:
+        if pk is not None and ((kind, pk) not in clients or clients[(kind, pk)] < at):
+            clients[(kind, pk)] = at
+
+    for (kind, pk), at in latest.items():
+        if kind in ("contact", "company"):
+            note(kind, pk, at)
+    deal_ids = [pk for (kind, pk) in latest if kind == "deal"]
+    for start in range(0, len(deal_ids), chunk):
+        part = deal_ids[start : start + chunk]
+        for pk, company_id, contact_id in Deal.all_objects.filter(pk__in=part).values_list(
+            "pk", "company_id", "contact_links__contact_id"
+        ):
+            note("company", company_id, latest[("deal", pk)])
+            note("contact", contact_id, latest[("deal", pk)])
+    lead_ids = [pk for (kind, pk) in latest if kind == "lead"]
+    for start in range(0, len(lead_ids), chunk):
+        part = lead_ids[start : start + chunk]
+        for pk, company_id, contact_id in Lead.all_objects.filter(pk__in=part).values_list(
+            "pk", "company_id", "contact_id"
+        ):
+            note("company", company_id, latest[("lead", pk)])
+            note("contact", contact_id, latest[("lead", pk)])
+    return (
+        client_last_contact_set_latest(
+            model="contact",
+            moments={pk: at for (kind, pk), at in clients.items() if kind == "contact"},
+        ),
+        client_last_contact_set_latest(
+            model="company",
+            moments={pk: at for (kind, pk), at in clients.items() if kind == "company"},
+        ),
+    )
 
 
 def connect() -> None:

@@ -87,6 +87,29 @@ def client_last_contact_touch(
         Company.all_objects.filter(older, pk__in=companies).update(last_contact_at=at)
 
 
+def client_last_contact_set_latest(
+    *, model: str, moments: dict[int, datetime.datetime], chunk: int = 1000
+) -> int:
+    """Existing data: move each client's (``model`` "contact" or "company") last interaction
+    to its moment in ``moments`` where that is later; one read and one bulk UPDATE per
+    ``chunk`` clients. Returns how many changed."""
+    card_model = Contact if model == "contact" else Company
+    ids = sorted(moments)
+    changed = 0
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        rows = []
+        for pk, current in card_model.all_objects.filter(pk__in=part).values_list(
+            "pk", "last_contact_at"
+        ):
+            if current is None or current < moments[pk]:
+                rows.append(card_model(pk=pk, last_contact_at=moments[pk]))
+        if rows:
+            card_model.all_objects.bulk_update(rows, ["last_contact_at"])
+        changed += len(rows)
+    return changed
+
+
 def _boundary(queryset: models.QuerySet, share: int, total: Decimal) -> tuple[Decimal, int] | None:
     """(ltv, id) of the first client, in the ranking, whose predecessors already bring
     ``share`` % of ``total``; None when no client is that far down."""

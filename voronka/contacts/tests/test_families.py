@@ -300,3 +300,18 @@ def test_head_sees_the_departments_suggestions(client, head, manager):
     resident(manager, "Иванова")
 
     assert len(family_suggestions(user=head).suggestions) == 1
+
+
+def test_fill_address_keys_command(manager):
+    import io
+
+    from django.core.management import call_command
+
+    from voronka.contacts.tests.factories import ContactFactory
+
+    contact = ContactFactory(responsible=manager, address=LENINA)
+    assert Contact.objects.get(pk=contact.pk).address_key == ""
+
+    call_command("fill_address_keys", stdout=io.StringIO())
+
+    assert Contact.objects.get(pk=contact.pk).address_key == address_key(LENINA)

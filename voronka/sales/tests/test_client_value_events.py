@@ -267,3 +267,44 @@ def test_comment_on_a_lead_moves_its_contact(manager, contact):
     comment_add(actor=manager, card=lead, text="Позвонить завтра")
 
     assert last(contact) is not None
+
+
+def test_recompute_command_reads_last_interactions_from_the_feeds(manager, pipeline, contact):
+    from django.contrib.contenttypes.models import ContentType
+
+    from voronka.timeline.models import Activity, EntryKind, TimelineEntry
+
+    company = CompanyFactory(responsible=manager)
+    deal = new_deal(manager, pipeline, company=company, contacts=[contact])
+    then = timezone.now() - datetime.timedelta(days=5)
+    later = timezone.now() - datetime.timedelta(days=1)
+    TimelineEntry.objects.create(
+        card_type=ContentType.objects.get_for_model(deal),
+        card_id=deal.pk,
+        kind=EntryKind.COMMENT,
+        text="Старый комментарий",
+        created_at=then,
+    )
+    Activity.objects.create(
+        card_type=ContentType.objects.get_for_model(contact),
+        card_id=contact.pk,
+        kind=ActivityKind.CALL,
+        subject="Звонок",
+        responsible=manager,
+        created_at=later,
+    )
+    Activity.objects.create(
+        card_type=ContentType.objects.get_for_model(company),
+        card_id=company.pk,
+        kind=ActivityKind.MEETING,
+        subject="Встреча через неделю",
+        responsible=manager,
+        deadline=timezone.now() + datetime.timedelta(days=7),
+    )
+    Contact.objects.update(last_contact_at=None)
+    Company.objects.update(last_contact_at=None)
+
+    call_command("recompute_client_value", stdout=io.StringIO())
+
+    assert last(contact) == later
+    assert last(company) == then
