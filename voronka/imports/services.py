@@ -8,8 +8,10 @@ so a job interrupted anywhere goes on from ``processed`` without writing a row t
 that fails is reported alone; the good rows of its batch stay.
 """
 
+import datetime
 import inspect
 import logging
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import islice
@@ -122,7 +124,8 @@ def import_job_create(*, actor, entity: str, upload: IO[bytes], name: str) -> Im
         created_by=actor,
     )
     extension = "xlsx" if info.file_format == FileFormat.XLSX else "csv"
-    job.file.save(f"import.{extension}", File(upload), save=False)
+    # A random name: the file holds personal data and is nobody's business but the job's.
+    job.file.save(f"{uuid.uuid4().hex}.{extension}", File(upload), save=False)
     job.save()
     return job
 
@@ -618,7 +621,24 @@ def import_run(job: ImportJob, *, batch_size: int = BATCH_SIZE) -> ImportJob:
     job.total = job.processed
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "total", "finished_at"])
+    # The rows live on in the cards and the report; the uploaded copy is not kept.
+    job.file.delete(save=False)
     return job
+
+
+def imports_forget_abandoned(*, older_than: datetime.timedelta) -> int:
+    """Delete the jobs (and their files) uploaded longer than ``older_than`` ago and never
+    started; return how many."""
+    limit = timezone.now() - older_than
+    abandoned = ImportJob.objects.filter(
+        status__in=[ImportStatus.UPLOADED, ImportStatus.MAPPED], created_at__lt=limit
+    )
+    count = 0
+    for job in abandoned:
+        job.file.delete(save=False)
+        job.delete()
+        count += 1
+    return count
 
 
 def _fail(job: ImportJob, reason: str) -> ImportJob:

@@ -9,6 +9,7 @@ from voronka.imports.models import ImportJob, ImportStatus
 
 # A queued or running job whose counters have not moved for this long lost its worker.
 STALLED_AFTER = datetime.timedelta(minutes=10)
+ABANDONED_AFTER = datetime.timedelta(days=2)
 
 
 @shared_task(name="imports.run", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
@@ -35,3 +36,11 @@ def import_resume_stalled() -> int:
         ImportJob.objects.filter(pk=job_id).update(heartbeat_at=timezone.now())
         import_run_task.delay(job_id)
     return len(stalled)
+
+
+@shared_task(name="imports.forget_abandoned", ignore_result=True)
+def import_forget_abandoned() -> int:
+    """Remove uploads nobody started within two days (their files hold personal data)."""
+    from voronka.imports.services import imports_forget_abandoned
+
+    return imports_forget_abandoned(older_than=ABANDONED_AFTER)

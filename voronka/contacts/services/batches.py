@@ -42,7 +42,7 @@ from voronka.contacts.services.contacts import (
     _check_name,
     _clean_company_links,
 )
-from voronka.core.changes import FieldChange, apply_changes
+from voronka.core.changes import FieldChange
 from voronka.core.events import publish
 from voronka.core.inputs import check_active, check_editable, merge_errors, prepare_values
 from voronka.core.normalization import person_name_key
@@ -83,7 +83,9 @@ def _prepare(
         errors: dict[str, list[str]] = {}
         values = prepare_values(Contact, item.data, errors)
         contact = Contact(created_by=actor)
-        apply_changes(contact, values)
+        # ``apply_changes`` without the history display values a new card does not record.
+        for name, value in values.items():
+            setattr(contact, name, value)
         if contact.responsible_id is None and actor is not None:
             contact.responsible = actor
         require(actor, Action.ADD, contact)

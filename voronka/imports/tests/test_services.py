@@ -2,11 +2,13 @@
 rights, resuming, and the cards as the services write them."""
 
 import datetime
+import os
 from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from voronka.access.models import AuditEvent, Scope
 from voronka.access.tests.factories import role_with
@@ -21,7 +23,7 @@ from voronka.contacts.models import (
 from voronka.contacts.services import contact_create
 from voronka.contacts.tests.factories import make_inn, make_kpp
 from voronka.customization.models import CustomField, FieldType, Source
-from voronka.imports import services
+from voronka.imports import services, tasks
 from voronka.imports.models import ImportJob, ImportRejection, ImportStatus, ImportTemplate
 from voronka.imports.parsing import ImportFileError
 from voronka.imports.services import (
@@ -476,3 +478,44 @@ def test_contacts_name_their_company(importer):
     petrov = Contact.objects.get(last_name="Петров")
     assert petrov.middle_name == "Ильич"
     assert petrov.primary_company.title == "Лютик"
+
+
+def test_the_uploaded_file_is_removed_when_the_job_is_done(importer):
+    job = import_job_create(
+        actor=importer, entity="contact", upload=csv_upload([["Фамилия"], ["А"]]), name="a.csv"
+    )
+    path = job.file.path
+    assert job.file.name.endswith(".csv") and "a.csv" not in job.file.name
+    import_job_set_mapping(actor=importer, job=job, mapping=job.mapping, duplicate_action="skip")
+    import_run(job)
+    assert not os.path.exists(path)
+
+
+def test_abandoned_uploads_are_forgotten(importer):
+    old = import_job_create(
+        actor=importer, entity="contact", upload=csv_upload([["Фамилия"], ["А"]]), name="a.csv"
+    )
+    fresh = import_job_create(
+        actor=importer, entity="contact", upload=csv_upload([["Фамилия"], ["Б"]]), name="b.csv"
+    )
+    ImportJob.objects.filter(pk=old.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=3)
+    )
+    assert tasks.import_forget_abandoned() == 1
+    assert list(ImportJob.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not os.path.exists(old.file.path)
+
+
+def test_stalled_jobs_are_queued_again(importer, monkeypatch):
+    job = import_job_create(
+        actor=importer, entity="contact", upload=csv_upload([["Фамилия"], ["А"]]), name="a.csv"
+    )
+    import_job_set_mapping(actor=importer, job=job, mapping=job.mapping, duplicate_action="skip")
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.RUNNING, heartbeat_at=timezone.now() - datetime.timedelta(hours=1)
+    )
+    monkeypatch.setattr(tasks.import_run_task, "delay", tasks.import_run_task)
+    assert tasks.import_resume_stalled() == 1
+    job.refresh_from_db()
+    assert (job.status, job.created) == (ImportStatus.DONE, 1)
+    assert tasks.import_resume_stalled() == 0
