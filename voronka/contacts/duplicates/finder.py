@@ -200,30 +200,37 @@ def company_name_score(key: str, other: str) -> int:
     return round(fuzz.token_sort_ratio(key, other))
 
 
-def _name_candidates(key: str) -> list[Company]:
+def _name_candidates(key: str) -> dict[int, str]:
     """Companies whose ``title_key`` sits near ``key`` in its index: the neighbours on both
-    sides sharing its first three characters, and those starting with another long word of
-    it (so «Ромашка торговый дом» meets «Торговый дом Ромашка»). A fixed number of capped
-    index range reads: one or two for the key plus one per further word (at most two)."""
+    sides sharing its first three characters, the first ones sharing three quarters of it,
+    and those starting with another long word of it (so «Ромашка торговый дом» meets
+    «Торговый дом Ромашка»). A fixed number of capped index range reads: one to three for the
+    key plus one per further word (at most two)."""
     if not key:
-        return []
+        return {}
     queries = []
-    base = Company.objects.select_related("responsible")
+    # Only ids and keys: the few companies that match are read in full afterwards.
+    base = Company.objects.values_list("pk", "title_key")
     prefix = key[:3]
     upper = _bump(prefix)
     queries.append(base.filter(title_key__gte=key, title_key__lt=upper).order_by("title_key"))
     if len(key) >= FUZZY_MIN_LENGTH:
         queries.append(base.filter(title_key__gte=prefix, title_key__lt=key).order_by("-title_key"))
+        # A typo near the end («Ромашко»): the first keys sharing most of its beginning, which
+        # the two neighbour reads miss among many longer names on that beginning.
+        stem = key[: max(3, len(key) * 3 // 4)]
+        if stem != key:
+            queries.append(
+                base.filter(title_key__gte=stem, title_key__lt=_bump(stem)).order_by("title_key")
+            )
     words = [word for word in key.split()[1:] if len(word) >= FUZZY_MIN_LENGTH][:2]
-    candidates: dict[int, Company] = {}
+    candidates: dict[int, str] = {}
     for query in queries:
-        for company in query[:NEIGHBOURS]:
-            candidates.setdefault(company.pk, company)
+        candidates.update(query[:NEIGHBOURS])
     for word in words:
         query = base.filter(title_key__gte=word, title_key__lt=_bump(word[:3]))
-        for company in query.order_by("title_key")[:WORD_NEIGHBOURS]:
-            candidates.setdefault(company.pk, company)
-    return list(candidates.values())
+        candidates.update(query.order_by("title_key")[:WORD_NEIGHBOURS])
+    return candidates
 
 
 def _person_matches(key: str, other: str) -> int:
@@ -302,16 +309,15 @@ def find_duplicates(
             elif DuplicateRule.INN in wanted:
                 offer(entity, company, DuplicateRule.INN, 100, found.inn)
     if found.name_key and DuplicateRule.COMPANY_NAME in wanted:
-        for company in _name_candidates(found.name_key):
-            score = company_name_score(found.name_key, company.title_key)
-            if score >= COMPANY_NAME_THRESHOLD:
-                offer(
-                    DuplicateEntity.COMPANY,
-                    company,
-                    DuplicateRule.COMPANY_NAME,
-                    score,
-                    company.title_key,
-                )
+        scores = {
+            pk: score
+            for pk, title_key in _name_candidates(found.name_key).items()
+            if (score := company_name_score(found.name_key, title_key)) >= COMPANY_NAME_THRESHOLD
+            and (DuplicateEntity.COMPANY, pk) not in excluded
+        }
+        named = _load_cards({DuplicateEntity.COMPANY: set(scores)})
+        for (_entity, pk), company in named.items():
+            offer(_entity, company, DuplicateRule.COMPANY_NAME, scores[pk], company.title_key)
     matches = sorted(
         best.values(),
         key=lambda m: (-m.score, RULE_PRIORITY.index(m.rule), m.entity, m.card_id),

@@ -1,12 +1,15 @@
 import pytest
 
 from voronka.core.normalization import (
+    company_name_key,
     digits_only,
     format_phone,
     normalize_email,
     normalize_messenger,
     normalize_phone,
     normalize_url,
+    person_name_key,
+    transliterate,
 )
 
 
@@ -102,3 +105,37 @@ def test_messenger_handles_without_at_and_case():
 def test_digits_only():
     assert digits_only("+7 (912) 345-67-89") == "79123456789"
     assert digits_only(None) == ""
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        'ООО "Ромашка"',
+        "Ромашка ООО",
+        "„Ромашка“, ООО",
+        "ЗАО 'Ромашка'",
+        "Общество с ограниченной ответственностью «Ромашка»",
+        "Romashka LLC",
+        "Romashka Ltd.",
+        "ромашка",
+        "  РОМАШКА  ",
+    ],
+)
+def test_company_names_lose_legal_form_quotes_case_and_alphabet(title):
+    assert company_name_key(title) == "romashka"
+
+
+def test_company_name_keys_keep_numbers_and_other_words():
+    assert company_name_key("Ромашка-2") == "romashka 2"
+    assert company_name_key("Альфа-Банк") == "alfa bank"
+    assert company_name_key("ООО") == ""
+
+
+def test_transliteration_folds_the_usual_spellings():
+    assert transliterate("Щукин Хабаров") == transliterate("Shchukin Khabarov")
+    assert transliterate("Пётр") == transliterate("Petr") == "petr"
+
+
+def test_person_name_keys_meet_across_alphabets():
+    assert person_name_key("Иванов", "Пётр") == person_name_key("Ivanov", "Petr") == "ivanov petr"
+    assert person_name_key("Иванов", "", "Сергеевич") == "ivanov sergeevich"
