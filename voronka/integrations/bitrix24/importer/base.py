@@ -161,26 +161,26 @@ class Importer:
         cannot); the payload's hash decides: the same as last time → unchanged, no write.
         Returns the object, or None when the record failed (it is in the report)."""
         try:
+            # Mapping and comparing only read: an unchanged record costs no savepoint.
+            payload = build()
+            digest = record_hash(payload)
+            row = self.idmap.get(entity, external_id)
+            current = load(row.object_id) if row is not None else None
+            if current is not None and row.source_hash == digest:
+                stats.unchanged += 1
+                return current
+            if current is not None and getattr(current, "is_deleted", False):
+                raise Problem(
+                    _("it is in the recycle bin here; restore it to update it from the portal")
+                )
             with transaction.atomic():
-                payload = build()
-                digest = record_hash(payload)
-                row = self.idmap.get(entity, external_id)
-                current = load(row.object_id) if row is not None else None
-                if current is not None and row.source_hash == digest:
-                    stats.unchanged += 1
-                    return current
-                if current is not None and getattr(current, "is_deleted", False):
-                    raise Problem(
-                        _("it is in the recycle bin here; restore it to update it from the portal")
-                    )
-                if current is None:
-                    obj = create(payload)
-                    stats.created += 1
-                else:
-                    obj = update(current, payload) or current
-                    stats.updated += 1
+                obj = create(payload) if current is None else (update(current, payload) or current)
                 self.idmap.remember(entity, external_id, obj.pk, digest)
-                return obj
+            if current is None:
+                stats.created += 1
+            else:
+                stats.updated += 1
+            return obj
         except PortalAuthError:
             raise
         except Exception as error:  # one bad record must never stop the run
@@ -188,6 +188,12 @@ class Importer:
                 logger.warning("Record %s %s failed", entity, external_id, exc_info=error)
             stats.fail(external_id, describe(error))
             return None
+
+    def page_loader(self, entity: str, external_ids: list, queryset) -> Callable[[int], Any]:
+        """``load`` for the records of one page: their objects read in one query."""
+        ids = [row.object_id for e in external_ids if (row := self.idmap.get(entity, e))]
+        found = queryset.in_bulk(ids) if ids else {}
+        return found.get
 
     # --- references --------------------------------------------------------------------
 

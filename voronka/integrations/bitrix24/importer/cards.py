@@ -469,6 +469,7 @@ def import_companies(imp: Importer) -> None:
 
     for rows in _pages(imp, "company"):
         extras = _company_extras(imp, rows)
+        load = imp.page_loader("company", [r["ID"] for r in rows], Company.all_objects)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1
@@ -479,7 +480,7 @@ def import_companies(imp: Importer) -> None:
                     build=lambda record=record, extras=extras: _company_payload(
                         imp, stats, record, extras.get(text(record["ID"])) or {}
                     ),
-                    load=lambda pk: Company.all_objects.filter(pk=pk).first(),
+                    load=load,
                     create=create,
                     update=update,
                 )
@@ -572,6 +573,7 @@ def import_contacts(imp: Importer) -> None:
 
     for rows in _pages(imp, "contact"):
         links = _per_record(imp, "crm.contact.company.items.get", rows)
+        load = imp.page_loader("contact", [r["ID"] for r in rows], Contact.all_objects)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1
@@ -582,7 +584,7 @@ def import_contacts(imp: Importer) -> None:
                     build=lambda record=record, links=links: _contact_payload(
                         imp, stats, record, links.get(text(record["ID"]))
                     ),
-                    load=lambda pk: Contact.all_objects.filter(pk=pk).first(),
+                    load=load,
                     create=create,
                     update=update,
                 )
@@ -697,6 +699,7 @@ def import_leads(imp: Importer) -> None:
         return lead
 
     for rows in _pages(imp, "lead"):
+        load = imp.page_loader("lead", [r["ID"] for r in rows], Lead.all_objects)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1
@@ -705,7 +708,7 @@ def import_leads(imp: Importer) -> None:
                     "lead",
                     record["ID"],
                     build=lambda record=record: _lead_payload(imp, stats, record),
-                    load=lambda pk: Lead.all_objects.filter(pk=pk).first(),
+                    load=load,
                     create=create,
                     update=update,
                 )
@@ -817,6 +820,7 @@ def import_deals(imp: Importer) -> None:
 
     for rows in _pages(imp, "deal"):
         links = _per_record(imp, "crm.deal.contact.items.get", rows)
+        load = imp.page_loader("deal", [r["ID"] for r in rows], Deal.all_objects)
         with transaction.atomic():
             for record in rows:
                 stats.fetched += 1
@@ -827,7 +831,7 @@ def import_deals(imp: Importer) -> None:
                     build=lambda record=record, links=links: _deal_payload(
                         imp, stats, record, links.get(text(record["ID"]))
                     ),
-                    load=lambda pk: Deal.all_objects.filter(pk=pk).first(),
+                    load=load,
                     create=create,
                     update=update,
                 )
