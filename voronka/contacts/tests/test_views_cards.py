@@ -249,8 +249,9 @@ def test_contact_card_costs_the_same_queries_with_many_companies_and_deals(
     with django_assert_num_queries(baseline):
         signed_in.get(contact_url(many))
     # session, user, the user's rights and field rules, contact, its phones, companies, leads,
-    # deals, custom field definitions, open tasks, the timeline entries and open activities
-    assert baseline == 13
+    # deals, its won deals (client value), custom field definitions, open tasks, the timeline
+    # entries and open activities
+    assert baseline == 14
 
 
 def test_contact_main_section_edit_form_and_save(signed_in, contact, manager, other_manager):
@@ -661,9 +662,9 @@ def test_company_card_costs_the_same_queries_with_many_contacts_addresses_deals(
     with django_assert_num_queries(baseline):
         signed_in.get(company_url(many))
     # session, user, the user's rights and field rules, company, its phones, addresses, bank
-    # accounts, contacts and their phones, leads, deals, custom field definitions, open tasks,
-    # the timeline entries and open activities
-    assert baseline == 16
+    # accounts, contacts and their phones, leads, deals, its won deals (client value), custom
+    # field definitions, open tasks, the timeline entries and open activities
+    assert baseline == 17
 
 
 def test_requisites_saved_with_history(signed_in, company):
