@@ -271,6 +271,7 @@ def card_move(
     loss_comment: str,
     expected_version: int | None,
     pipeline: Pipeline | None = None,
+    duplicates=None,
 ) -> CardT:
     """Move a card to ``stage`` (of ``pipeline`` for a deal changing pipelines).
 
@@ -278,7 +279,8 @@ def card_move(
     card's update plus ``communications``, ``contacts`` and ``product_rows``). Missing required
     fields, a missing loss reason and bad values come back as one ValidationError and nothing
     changes. The actor needs the right to change the card (and, to another pipeline, the right
-    to add deals there); PermissionDenied otherwise.
+    to add deals there); PermissionDenied otherwise. ``duplicates`` checks new identifiers
+    as on ``card_update``.
     """
     data = dict(data or {})
     related = {key: data.pop(key) for key in RELATED_KEYS if key in data}
@@ -288,6 +290,7 @@ def card_move(
     with transaction.atomic():
         card = lock_alive_card(card, expected_version)
         require(actor, Action.UPDATE, card)
+        recheck = duplicates(card) if duplicates and (data or related) else None
         stage = Stage.objects.select_related("pipeline").get(pk=stage.pk)
         errors: dict[str, list[str]] = {}
         old_stage = card.stage
@@ -317,6 +320,7 @@ def card_move(
         model_errors(card, errors, exclude=["custom_fields"])
         if errors:
             raise ValidationError(errors)
+        matches = recheck(card, writes) if recheck else []
         related_changes, related_fields = write_related(card, writes)
         _require_fields(actor, card, related_changes)
         changes += related_changes
@@ -352,6 +356,7 @@ def card_move(
             )
             publish(_stage_event(card, actor, old_stage, old_pipeline_id))
         if changes:
+            record_duplicates(actor=actor, card=card, matches=matches, created=False)
             publish(_updated_event(card, actor, changes))
     return card
 

@@ -73,7 +73,9 @@ def _duplicates_on_create(actor, on_duplicate: OnDuplicate):
     return check
 
 
-def _duplicates_on_update(actor, on_duplicate: OnDuplicate):
+def lead_duplicates_on_update(actor, on_duplicate: OnDuplicate):
+    """The duplicate check of an edit of a lead, for ``card_update`` and ``card_move``."""
+
     def start(lead: Lead):
         before = {name: getattr(lead, name) for name in _IDENTIFIER_FIELDS}
 
@@ -152,7 +154,7 @@ def lead_update(
         editable=LEAD_FIELDS,
         related={"communications": communications},
         expected_version=expected_version,
-        duplicates=_duplicates_on_update(actor, on_duplicate),
+        duplicates=lead_duplicates_on_update(actor, on_duplicate),
     )
 
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from voronka.sales.models import Deal, Lead, LossReason, Pipeline, PipelineEntity, Stage, StageKind
 from voronka.sales.services.cards import card_move
 from voronka.sales.services.deals import DEAL_FIELDS
-from voronka.sales.services.leads import LEAD_FIELDS
+from voronka.sales.services.leads import LEAD_FIELDS, lead_duplicates_on_update
 from voronka.sales.services.pipelines import closing_stage, first_open_stage
 
 
@@ -27,7 +27,9 @@ def lead_move_to_stage(
 
     ``data`` fills the target stage's required fields in the same step (lead fields plus
     ``communications`` and ``product_rows``). Every missing required field is named in one
-    ValidationError; a lost stage needs ``loss_reason``; nothing changes on any error.
+    ValidationError; a lost stage needs ``loss_reason``; nothing changes on any error. New
+    phones, e-mails or names given go through the lead duplicate policy (a block refuses the
+    move, a warning is recorded on the lead).
     """
     return card_move(
         actor=actor,
@@ -38,6 +40,7 @@ def lead_move_to_stage(
         loss_reason=loss_reason,
         loss_comment=loss_comment,
         expected_version=expected_version,
+        duplicates=lead_duplicates_on_update(actor, "record"),
     )
 
 

@@ -311,3 +311,18 @@ def test_bitrix24_lead_add_is_blocked(client, manager, lead_pipeline):
     )
     assert response.status_code == 400, response.content.decode()
     assert not Lead.objects.exists()
+
+
+def test_a_move_filling_in_a_taken_phone_is_blocked(manager, lead_pipeline):
+    from voronka.sales.services import lead_move_to_stage
+
+    set_policy("lead", "block")
+    contact = ivanov(manager)
+    lead = lead_create(actor=manager, data={"last_name": "Петрова"})
+    target = lead_pipeline.stages.exclude(pk=lead.stage_id).filter(kind="open").first()
+    with pytest.raises(ValidationError) as error:
+        lead_move_to_stage(actor=manager, lead=lead, stage=target, data={"communications": PHONE})
+    assert f"(#{contact.pk})" in error.value.message_dict["communications"][0]
+    assert Lead.objects.get(pk=lead.pk).stage_id == lead.stage_id
+    # Without new identifiers a move looks nothing up.
+    lead_move_to_stage(actor=manager, lead=lead, stage=target)
