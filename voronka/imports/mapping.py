@@ -177,6 +177,16 @@ TARGETS: dict[str, tuple[Target, ...]] = {
             ("сотрудников", "количество сотрудников", "число сотрудников", "employees"),
         ),
         *_COMMUNICATIONS,
+        Target(
+            "legal_address",
+            _("Legal address"),
+            ("юридический адрес", "юр адрес", "legal address", "registered address"),
+        ),
+        Target(
+            "actual_address",
+            _("Actual address"),
+            ("адрес", "фактический адрес", "почтовый адрес", "address", "actual address"),
+        ),
         *_SOURCE,
         _RESPONSIBLE,
         _COMMENT,

@@ -15,7 +15,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 
 from voronka.access.predicates import visible_to
-from voronka.contacts.models import CommunicationKind, CommunicationValueType, Company, CompanyType
+from voronka.contacts.models import (
+    AddressKind,
+    CommunicationKind,
+    CommunicationValueType,
+    Company,
+    CompanyType,
+)
 from voronka.core.money import Currency
 from voronka.core.normalization import company_name_key
 from voronka.customization.models import CustomField, FieldType, Source
@@ -30,6 +36,8 @@ COMMUNICATION_CODES = {
     "email": (CommunicationKind.EMAIL, CommunicationValueType.WORK),
     "web": (CommunicationKind.WEB, CommunicationValueType.WORK),
 }
+# Company addresses: the whole address goes into the street line of its kind.
+ADDRESS_CODES = {"legal_address": AddressKind.LEGAL, "actual_address": AddressKind.ACTUAL}
 # Several phones or e-mails in one cell: "+7 900 000-00-01, +7 900 000-00-02".
 _SEPARATORS = (",", ";", "\n")
 _CURRENCY_NAMES = {
@@ -58,6 +66,7 @@ class RowInput:
     data: dict[str, Any] = field(default_factory=dict)
     communications: list[dict[str, Any]] = field(default_factory=list)
     company_title: str = ""
+    addresses: list[dict[str, str]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     def duplicate_data(self) -> dict[str, Any]:
@@ -251,6 +260,8 @@ class RowReader:
                         {"kind": kind, "value": item, "value_type": value_type}
                         for item in _split(value)
                     )
+                elif code in ADDRESS_CODES:
+                    row.addresses.append({"kind": ADDRESS_CODES[code], "street_address": value})
                 elif code == "full_name":
                     for key, part in split_full_name(value).items():
                         row.data.setdefault(key, part)

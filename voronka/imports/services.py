@@ -365,6 +365,7 @@ class Importer:
         elif self.entity == ImportEntity.COMPANY:
             service = company_create
             kwargs["communications"] = row.communications
+            kwargs["addresses"] = row.addresses
         elif self.entity == ImportEntity.LEAD:
             service = lead_create
             kwargs["communications"] = row.communications
@@ -389,6 +390,8 @@ class Importer:
                 contact_link_company(actor=self.actor, contact=card, company=company)
             return card
         if self.entity == ImportEntity.COMPANY:
+            if row.addresses and not card.addresses.exists():
+                kwargs["addresses"] = row.addresses
             return company_update(company=card, **kwargs)
         if self.entity == ImportEntity.LEAD:
             return lead_update(lead=card, **kwargs)

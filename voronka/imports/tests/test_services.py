@@ -204,14 +204,24 @@ def test_companies_with_requisites_and_duplicates_by_inn(importer):
     Company.objects.create(title="Старая", inn=inn, kpp=make_kpp(inn), responsible=importer)
     upload = csv_upload(
         [
-            ["Название", "ИНН", "КПП", "Телефон"],
-            ["Вектор", make_inn(2), make_kpp(make_inn(2)), "+7 495 000-00-01"],
-            ["Старая копия", inn, make_kpp(inn), ""],
+            ["Название", "ИНН", "КПП", "Телефон", "Юридический адрес"],
+            [
+                "Вектор",
+                make_inn(2),
+                make_kpp(make_inn(2)),
+                "+7 495 000-00-01",
+                "Москва, Тверская, 1",
+            ],
+            ["Старая копия", inn, make_kpp(inn), "", ""],
         ]
     )
     job = run(importer, upload, entity="company")
     assert (job.created, job.skipped) == (1, 1)
-    assert Company.objects.get(title="Вектор").inn == make_inn(2)
+    vector = Company.objects.get(title="Вектор")
+    assert vector.inn == make_inn(2)
+    assert [(a.kind, a.street_address) for a in vector.addresses.all()] == [
+        ("legal", "Москва, Тверская, 1")
+    ]
     rejection = ImportRejection.objects.get(job=job)
     assert rejection.skipped and "INN" in rejection.reasons[0]
 
