@@ -196,6 +196,14 @@ class DuplicateBlocked(ValidationError):
         super().__init__(errors, code="duplicate")
 
 
+def _blocks(entity: str, matched: str) -> bool:
+    """Whether a match of ``matched`` cards stops a ``entity`` card under "block": a contact or
+    company is a duplicate of its own kind; a lead of anything (the client exists already). A
+    contact whose phone only an open lead has is warned about, not refused — converting one of
+    two leads of a person must stay possible."""
+    return entity == DuplicateEntity.LEAD or matched == entity
+
+
 def check_duplicates(
     entity: str,
     data: dict[str, Any],
@@ -208,7 +216,8 @@ def check_duplicates(
     ``find_duplicates`` for the keys). Call before writing, once the card is otherwise valid.
 
     * allow: nothing is looked up; returns [].
-    * block: ValidationError naming the field and the matching card, on every path.
+    * block: ValidationError naming the field and the matching card, on every path (only
+      warned about when the matches are all leads and the card is not one).
     * warn: with ``on_duplicate="ask"`` raises ``DuplicatesFound``; with ``"record"`` returns
       the matches, which the service passes to ``record_duplicates`` after writing.
 
@@ -223,7 +232,9 @@ def check_duplicates(
     if not matches:
         return []
     if policy.mode == DuplicateMode.BLOCK:
-        raise DuplicateBlocked(entity, duplicate_notices(actor, matches))
+        blocking = [match for match in matches if _blocks(entity, match.entity)]
+        if blocking:
+            raise DuplicateBlocked(entity, duplicate_notices(actor, blocking))
     if on_duplicate == "ask":
         raise DuplicatesFound(entity, matches, duplicate_notices(actor, matches))
     return matches

@@ -293,7 +293,7 @@ def find_duplicates(
         key = (card_entity, card.pk)
         if key in excluded or score <= 0:
             return
-        match = Match(card_entity, card.pk, card, rule, score, value)
+        match = Match(str(card_entity), card.pk, card, str(rule), score, value)
         current = best.get(key)
         if current is None or (score, -RULE_PRIORITY.index(rule)) > (
             current.score,

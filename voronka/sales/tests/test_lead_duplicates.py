@@ -326,3 +326,18 @@ def test_a_move_filling_in_a_taken_phone_is_blocked(manager, lead_pipeline):
     assert Lead.objects.get(pk=lead.pk).stage_id == lead.stage_id
     # Without new identifiers a move looks nothing up.
     lead_move_to_stage(actor=manager, lead=lead, stage=target)
+
+
+def test_another_open_lead_of_the_person_does_not_block_the_conversion(
+    manager, lead_pipeline, deal_pipeline
+):
+    set_policy("contact", "block")
+    first = lead_create(actor=manager, data={"last_name": "Петрова"}, communications=PHONE)
+    second = lead_create(actor=manager, data={"last_name": "Петрова"}, communications=PHONE)
+    result = lead_convert(actor=manager, lead=first, pipelines=[deal_pipeline])
+    assert recorded(result.contact).get().payload["matches"][0] == {
+        "entity": "lead",
+        "id": second.pk,
+        "rule": "phone",
+        "score": 100,
+    }
