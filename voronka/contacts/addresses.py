@@ -77,6 +77,10 @@ MARKERS = {
     "район": "р-н",
     "респ": "респ",
     "республика": "респ",
+    # Everyday names of the two capitals.
+    "мск": "москва",
+    "спб": "санкт-петербург",
+    "питер": "санкт-петербург",
 }
 POSTCODE = re.compile(r"(?<!\d)\d{6}(?!\d)")
 # Letters, digits and the hyphen inside a word («пр-т», «р-н»); everything else separates.
