@@ -257,5 +257,8 @@ def _long_card(
             created_by_id=deal.responsible_id,
             created_at=now,
         )
-    Deal.all_objects.filter(pk=deal.pk).update(title=CARD_DEAL_TITLE)
+    # The benchmark's employee opens it: their own card, whatever their role lets them see.
+    Deal.all_objects.filter(pk=deal.pk).update(
+        title=CARD_DEAL_TITLE, responsible_id=_bench_user().pk
+    )
     return deal.pk

@@ -28,6 +28,11 @@ def run(context) -> list:
     deal_id = dataset.card_deal_id
     entries = sizes.timeline_entries
     size = f"{number(entries)} entries, {number(dataset.board_deals)} deals"
+    # The measuring employee's own card: with access rights a card of another department is a
+    # 404 (data built before the card was given to the benchmark's employee).
+    Deal.all_objects.filter(pk=deal_id).exclude(responsible_id=context.user.pk).update(
+        responsible_id=context.user.pk
+    )
     card_url, why_not = context.working_view(
         "sales:deal_detail", {"pk": deal_id}, {"deal_id": deal_id}
     )
