@@ -129,28 +129,30 @@ def family_add(*, actor, company: Company, contacts: Iterable[Contact]) -> Compa
     return company
 
 
-def family_create(*, actor, contacts: list[Contact], title: str = "") -> Company:
+def family_create(*, actor, contacts: list[Contact], title: str = "", responsible=None) -> Company:
     """A new family company (named ``title`` or «Семья Ивановых» after the contacts' last
-    name), responsible the actor, with ``contacts`` linked to it. Needs the right to add
-    companies; every problem comes back as a ValidationError and nothing is written then."""
+    name), responsible ``responsible`` (the actor by default), with ``contacts`` linked to it.
+    Needs the right to add companies; every problem comes back as a ValidationError and
+    nothing is written then."""
     if not contacts:
         raise ValidationError({"contacts": _("Choose the family members.")})
+    data = {
+        "company_type": CompanyType.FAMILY,
+        "title": (title or "").strip()[:255] or family_title(contacts),
+    }
+    if responsible is not None:
+        data["responsible"] = responsible
     with transaction.atomic():
-        company = company_create(
-            actor=actor,
-            data={
-                "company_type": CompanyType.FAMILY,
-                "title": (title or "").strip()[:255] or family_title(contacts),
-            },
-        )
+        company = company_create(actor=actor, data=data)
         family_add(actor=actor, company=company, contacts=contacts)
     return company
 
 
 def family_of_one(*, actor, contact: Contact) -> Company:
     """A family company for a single contact (the setting "every contact belongs to a
-    company"), named after its last name, with the contact linked as primary."""
-    return family_create(actor=actor, contacts=[contact])
+    company"), named after its last name, with the same responsible, the contact linked to it
+    as primary."""
+    return family_create(actor=actor, contacts=[contact], responsible=contact.responsible)
 
 
 def contact_has_company(contact: Contact) -> bool:
@@ -159,10 +161,13 @@ def contact_has_company(contact: Contact) -> bool:
 
 def family_of_one_if_required(*, actor, contact: Contact) -> Company | None:
     """Called when a contact is created: with "every contact belongs to a company" on, a
-    contact created without a company gets a family of its own. Returns it, or None."""
+    contact created without a company gets a family of its own. Returns it, or None.
+
+    The setting, not the employee, creates the family: it needs no right to add companies
+    (``actor`` is only who the contact was created by)."""
     if not ClientSettings.load().require_company or contact_has_company(contact):
         return None
-    return family_of_one(actor=actor, contact=contact)
+    return family_of_one(actor=None, contact=contact)
 
 
 def contacts_without_company() -> "Iterator[Contact]":

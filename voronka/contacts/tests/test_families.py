@@ -315,3 +315,29 @@ def test_fill_address_keys_command(manager):
     call_command("fill_address_keys", stdout=io.StringIO())
 
     assert Contact.objects.get(pk=contact.pk).address_key == address_key(LENINA)
+
+
+def test_required_family_needs_no_right_to_add_companies(manager):
+    role_with(
+        (Entity.CONTACT, Action.READ, Scope.OWN),
+        (Entity.CONTACT, Action.ADD, Scope.OWN),
+        (Entity.CONTACT, Action.UPDATE, Scope.OWN),
+        members=[manager],
+    )
+    settings = ClientSettings.load()
+    settings.require_company = True
+    settings.save()
+    contact = resident(manager, "Иванов")
+
+    family = family_of_one_if_required(actor=manager, contact=contact)
+
+    assert family.responsible == manager
+    assert Contact.objects.get(pk=contact.pk).primary_company == family
+
+
+def test_family_of_one_keeps_the_contacts_responsible(admin_user, manager):
+    contact = resident(manager, "Иванов")
+
+    family = family_of_one(actor=admin_user, contact=contact)
+
+    assert family.responsible == manager
