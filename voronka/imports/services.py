@@ -196,9 +196,7 @@ def import_start(*, actor, job: ImportJob, request=None) -> ImportJob:
             action="import",
             actor=actor,
             request=request,
-            object_type=f"imports.{job.entity}",
-            object_id=job.pk,
-            object_repr=job.original_name,
+            obj=job,
             details={
                 "entity": job.entity,
                 "rows": job.total,

@@ -134,6 +134,8 @@ class ImportMappingView(View):
 
     def post(self, request, pk: int):
         job = job_or_404(request.user, pk)
+        if job.status not in (ImportStatus.UPLOADED, ImportStatus.MAPPED):
+            return redirect("imports:progress", pk=job.pk)
         targets = targets_for(job.entity)
         form = MappingForm(
             request.POST, headers=job.headers, targets=targets, samples=_samples(job)
@@ -149,9 +151,8 @@ class ImportMappingView(View):
                     targets=targets,
                 )
             except ValidationError as error:
-                for messages in error.message_dict.values():
-                    for message in messages:
-                        form.add_error(None, message)
+                for message in error.messages:
+                    form.add_error(None, message)
             else:
                 return redirect("imports:preview", pk=job.pk)
         return self.render(request, job, form, status=422)

@@ -168,3 +168,21 @@ def test_list_shows_own_jobs(client, importer):
     response = client.get(reverse("imports:list"))
     assert response.status_code == 200
     assert reverse("imports:preview", args=[job.pk]) in response.content.decode()
+
+
+def test_columns_of_a_started_job_cannot_be_changed(client, importer, monkeypatch):
+    job = _job(importer)
+    monkeypatch.setattr(tasks.import_run_task, "delay", lambda pk: None)
+    client.force_login(importer)
+    client.post(reverse("imports:start", args=[job.pk]))
+    progress = reverse("imports:progress", args=[job.pk])
+    assert client.get(reverse("imports:mapping", args=[job.pk])).url == progress
+    response = client.post(
+        reverse("imports:mapping", args=[job.pk]),
+        {"column_0": "first_name", "duplicate_action": "update"},
+    )
+    assert response.url == progress
+    again = client.post(reverse("imports:start", args=[job.pk]))
+    assert again.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.mapping[0], job.duplicate_action) == ("queued", "last_name", "skip")
