@@ -9,7 +9,13 @@ from django.utils.translation import gettext as _
 
 from voronka.access.models import Action
 from voronka.access.predicates import require
-from voronka.contacts.models import AddressKind, BankAccount, CompanyAddress, CompanyType
+from voronka.contacts.models import (
+    AddressKind,
+    BankAccount,
+    Company,
+    CompanyAddress,
+    CompanyType,
+)
 from voronka.contacts.services.companies import company_update
 from voronka.contacts.validators import (
     validate_bic,
@@ -196,6 +202,12 @@ def _visible_companies(ctx):
     return visible(ctx, E.KINDS[E.COMPANY])
 
 
+def _lock(company) -> None:
+    """Hold the company while its list of accounts or addresses is read and written anew (the
+    method's transaction), so two calls never both write a list the other has not seen."""
+    list(Company.objects.select_for_update().filter(pk=company.pk).values_list("pk", flat=True))
+
+
 # --- bank details -------------------------------------------------------------------------
 
 BANK_FIELDS = {
@@ -293,6 +305,7 @@ def bankdetail_add(ctx, params):
     company = load(ctx, E.KINDS[E.COMPANY], to_int(fields.get("ENTITY_ID")) or 0)
     item = {"bank_name": "", "correspondent_account": "", **_account_changes(fields)}
     _check_account(item)
+    _lock(company)
     current = [_account_item(a) for a in company.bank_accounts.order_by("pk")]
     _write_accounts(ctx, company, [*current, {**item, "is_primary": False}])
     # The company's list is written anew in its order: the new account is the last one.
@@ -308,6 +321,7 @@ def bankdetail_get(ctx, params):
 def bankdetail_update(ctx, params):
     account = _account(ctx, params)
     changes = _account_changes(_fields(params))
+    _lock(account.company)
     items = []
     for other in account.company.bank_accounts.order_by("pk"):
         item = _account_item(other)
@@ -322,6 +336,7 @@ def bankdetail_update(ctx, params):
 @method("crm.requisite.bankdetail.delete", scope="crm", family=CLASSIC)
 def bankdetail_delete(ctx, params):
     account = _account(ctx, params)
+    _lock(account.company)
     items = [
         _account_item(other)
         for other in account.company.bank_accounts.order_by("pk")
@@ -465,6 +480,7 @@ def _write_addresses(ctx, company, items: list[dict]) -> None:
 
 
 def _current_addresses(company) -> list[CompanyAddress]:
+    _lock(company)
     return list(company.addresses.order_by("pk"))
 
 
