@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.converters import IntConverter
 
-from voronka.contacts.models import Company, Contact
+from voronka.contacts.models import Company, Contact, DuplicateGroup, DuplicateRule, MergeRecord
 from voronka.contacts.tests.factories import (
     CompanyFactory,
     ContactCompanyFactory,
@@ -88,22 +88,50 @@ def cards(actor, stranger):
         "deal": DealFactory(responsible=stranger, created_by=stranger),
         "own_contact": own_contact,
         "own_company": own_company,
+        "own_lead": LeadFactory(responsible=actor, created_by=actor),
+        # A merge and a group of duplicates whose cards the actor does not see.
+        "merge": MergeRecord.objects.create(
+            card_type=ContentType.objects.get_for_model(Contact),
+            survivor_id=hidden_contact.pk,
+            absorbed_id=ContactFactory(responsible=stranger, created_by=stranger).pk,
+        ),
+        "duplicate_group": DuplicateGroup.objects.create(
+            card_type=ContentType.objects.get_for_model(Contact),
+            rule=DuplicateRule.PHONE,
+            key="+79120000000",
+            card_ids=[hidden_contact.pk, own_contact.pk],
+            size=2,
+        ),
     }
 
 
+# URLs whose id names a record about cards rather than a card: which record of ``cards``.
+RECORD_URLS = {"merge_undo": "merge", "duplicate_dismiss": "duplicate_group"}
+
+
 def _card_of(name: str) -> str:
+    if name.startswith("lead"):
+        return "lead"
     return "company" if name.startswith("company") else "contact"
 
 
 def _contact_kwargs(name: str, converters: dict, cards: dict) -> list[dict]:
     """Ways to address hidden cards through the URL: the card itself hidden, or (for a URL
     with a second id) the card the actor's own card is linked to."""
+    if name in RECORD_URLS:
+        return [{"pk": cards[RECORD_URLS[name]].pk}]
     kind = _card_of(name)
     other = "company" if kind == "contact" else "contact"
-    unknown = set(converters) - {"pk", "company_pk", "contact_pk"}
+    unknown = set(converters) - {"pk", "company_pk", "contact_pk", "lead_pk"}
     assert not unknown, f"{name}: teach this test which card {unknown} names"
     hidden = {"pk": cards[kind].pk}
     own = {"pk": cards[f"own_{kind}"].pk}
+    if f"{kind}_pk" in converters:
+        # Two cards of one kind (a merge): either one hidden is a 404.
+        return [
+            {**hidden, f"{kind}_pk": cards[f"own_{kind}"].pk},
+            {**own, f"{kind}_pk": cards[kind].pk},
+        ]
     if f"{other}_pk" in converters:
         # A hidden card with a (linked) visible or hidden other side, and the actor's own card
         # with a hidden other side: both are 404.
