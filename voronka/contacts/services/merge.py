@@ -306,7 +306,12 @@ def _merge_entry(*, actor, card, other, text: str, record: MergeRecord, action: 
         card=card,
         kind=MERGE_ENTRY_KIND,
         text=text,
-        payload={"merge_id": record.pk, "action": action, "other_id": other.pk},
+        payload={
+            "merge_id": record.pk,
+            "action": action,
+            "other_id": other.pk,
+            "other_title": str(other)[:255],
+        },
     )
 
 

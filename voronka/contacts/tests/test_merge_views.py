@@ -307,3 +307,11 @@ class TestLeads:
         assert Lead.objects.get(pk=left.pk).title == "Заявка с сайта"
         merges = client.get(reverse("contacts:merges"))
         assert merges.context["lines"][0].survivor_url == response["Location"]
+
+
+def test_both_feeds_tell_of_the_merge(client, manager, pair):
+    left, right = pair
+    merge_cards(actor=manager, survivor=left, absorbed=right, values={})
+    client.force_login(manager)
+    page = client.get(reverse("contacts:contact_detail", args=[left.pk])).content.decode()
+    assert f"Merged with “{right}”" in page.replace("&ldquo;", "“").replace("&rdquo;", "”")
