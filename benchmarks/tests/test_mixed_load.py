@@ -14,6 +14,7 @@ from benchmarks.scenarios.base import Context
 from benchmarks.sizes import TINY
 from voronka.access.models import Action, Entity, Scope
 from voronka.access.predicates import scope_for
+from voronka.access.tests.factories import install_default_roles
 from voronka.sales.models import Deal, Lead, StageTransition
 
 
@@ -78,6 +79,9 @@ def test_the_server_processes_cpu_time_is_read_from_proc():
 
 @pytest.mark.django_db(transaction=True)
 def test_the_mix_runs_over_http_with_sessions_csrf_and_tokens(live_server):
+    # A flushed database (an earlier transactional test) has lost the roles of the data
+    # migration; without them nobody has any right.
+    install_default_roles()
     dataset = data.build(TINY, log=lambda _message: None)
     context = _context(dataset, http=True)
     actors = mixed_load._actors(context)
