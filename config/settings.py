@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -239,6 +240,15 @@ CELERY_BEAT_SCHEDULE = {
     "integrations-deliver-due": {"task": "integrations.deliver_due", "schedule": 10.0},
     "integrations-purge-deliveries": {"task": "integrations.purge_deliveries", "schedule": 86400.0},
     "api-purge-idempotency-keys": {"task": "api.purge_idempotency_keys", "schedule": 3600.0},
+    # Nightly: groups of likely duplicates for the finder, then ABC segments by LTV.
+    "contacts-scan-duplicates": {
+        "task": "contacts.scan_duplicates",
+        "schedule": crontab(hour=2, minute=30),
+    },
+    "contacts-assign-client-segments": {
+        "task": "contacts.assign_client_segments",
+        "schedule": crontab(hour=3, minute=30),
+    },
 }
 
 # Outgoing e-mail (robots' letters to clients). With EMAIL_HOST set it goes through that SMTP

@@ -236,6 +236,16 @@ def audit_action_label(action: str) -> str:
         "webhook.secret_shown": _("Looked at a webhook's secret"),
         "webhook.secret_rotated": _("Replaced a webhook's secret"),
         "webhook.redelivered": _("Sent a webhook delivery again"),
+        "export": _("Exported a list"),
+        "import": _("Imported a file"),
+        "card.merge": _("Merged two cards"),
+        "card.merge_undo": _("Undid a merge"),
+        "duplicates.accepted": _("Created a card despite possible duplicates"),
+        "settings.clients": _("Changed the client settings"),
+        "contacts.families_of_one": _("Created families for contacts without a company"),
+        "pipeline.delete": _("Deleted a pipeline"),
+        "comment.delete": _("Deleted a comment"),
+        "activity.delete": _("Deleted an activity"),
     }
     return labels.get(action, action)
 

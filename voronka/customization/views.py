@@ -234,6 +234,11 @@ class SettingsIndexView(RightRequiredMixin, TemplateView):
                         _("Custom fields"),
                         _("Extra fields of leads, deals, contacts and companies."),
                     ),
+                    (
+                        reverse("contacts:client_settings"),
+                        _("Clients"),
+                        _("Duplicate control, families and ABC segments by LTV."),
+                    ),
                 ],
             ),
             (

@@ -15,7 +15,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from voronka.access.models import Role
+from voronka.contacts.models import DuplicateGroup, MergeRecord
 from voronka.contacts.tests.factories import CompanyFactory, ContactFactory
+from voronka.imports.models import ImportJob
 from voronka.sales.models import PipelineEntity
 from voronka.sales.tests.factories import (
     DealFactory,
@@ -40,6 +42,10 @@ CARD_IDS = {
     ("sales:deal_section", "pk"): "deal",
     ("sales:deal_delete", "pk"): "deal",
     ("timeline:activity_complete", "pk"): "activity",
+    ("contacts:lead_merge", "pk"): "lead",
+    ("contacts:lead_merge_pick", "pk"): "lead",
+    ("contacts:merge_undo", "pk"): "merge",
+    ("contacts:duplicate_dismiss", "pk"): "duplicate_group",
 }
 PREFIX_IDS = {
     "contacts:contact_": "contact",
@@ -51,8 +57,14 @@ PREFIX_IDS = {
     "api:contact-": "contact",
     "api:company-": "company",
     "api:task-": "task",
+    "imports:": "import_job",
 }
-SECOND_IDS = {"company_pk": "company", "contact_pk": "contact", "activity_id": "activity"}
+SECOND_IDS = {
+    "company_pk": "company",
+    "contact_pk": "contact",
+    "lead_pk": "lead",
+    "activity_id": "activity",
+}
 # URLs whose id names no card: what the id is filled with (a visible record) and who may pass.
 SETTINGS_IDS = {
     "sales:settings_pipeline_update": "pipeline",
@@ -98,7 +110,7 @@ SETTINGS_PREFIX_IDS = {"access:role_": "role", "integrations:webhook_": None}
 SETTINGS_SECOND_IDS = {"rule_pk": None, "user_pk": "employee", "pipeline_pk": "pipeline"}
 # Ids of columns and boards: the stage or pipeline is visible, its cards are scoped (tested
 # with the boards); not a card id.
-NOT_CARD_IDS = {"stage_pk", "file_format", "section", "card_type"}
+NOT_CARD_IDS = {"stage_pk", "file_format", "section", "card_type", "entity"}
 STRUCTURE_IDS = {("sales:deal_board", "pk"): "pipeline"}
 # Reference lists every employee may read, and the Bitrix24-compatible API, whose paths carry
 # the webhook's owner, secret and method, never a card id (its own tests check its rights).
@@ -210,6 +222,21 @@ def world(db):
         "department": stranger.department,
     }
     records["task"] = TaskFactory(responsible=stranger, created_by=stranger)
+    twin = ContactFactory(responsible=stranger, created_by=stranger)
+    contact_type = ContentType.objects.get_for_model(records["contact"])
+    records["merge"] = MergeRecord.objects.create(
+        card_type=contact_type, survivor_id=records["contact"].pk, absorbed_id=twin.pk
+    )
+    records["duplicate_group"] = DuplicateGroup.objects.create(
+        card_type=contact_type,
+        rule="phone",
+        key="+79120000000",
+        card_ids=[records["contact"].pk, twin.pk],
+        size=2,
+    )
+    records["import_job"] = ImportJob.objects.create(
+        entity="contact", original_name="clients.csv", file_format="csv", created_by=stranger
+    )
     return manager, records
 
 
@@ -219,6 +246,8 @@ def fill(name: str, pattern: URLPattern, records) -> tuple[dict, bool]:
     for argument in arguments(pattern):
         if argument == "card_type":
             kwargs[argument] = "deal"
+        elif argument == "entity":
+            kwargs[argument] = "contact"
         elif argument == "file_format":
             kwargs[argument] = "csv"
         elif argument == "section":

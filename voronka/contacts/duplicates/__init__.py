@@ -5,7 +5,6 @@
 ``record_duplicates`` notes a card written despite a warning; ``policy_for`` reads a policy.
 """
 
-from voronka.contacts.duplicates import checks
 from voronka.contacts.duplicates.checks import (
     ON_DUPLICATE_VALUES,
     DuplicateBlocked,
@@ -25,12 +24,6 @@ from voronka.contacts.duplicates.finder import (
     identifiers_of,
 )
 from voronka.contacts.duplicates.policy import connect, policies_cached, policy_for
-from voronka.timeline.registry import register_entry_template
-
-# Wired here, not in the app's ready(), so the package is self-contained; both calls are
-# idempotent. The package is imported with the contact services, i.e. with the URLs.
-connect()
-register_entry_template(checks.ENTRY_KIND, "contacts/partials/_duplicates_timeline_entry.html")
 
 __all__ = [
     "COMPANY_NAME_THRESHOLD",
@@ -43,6 +36,7 @@ __all__ = [
     "OnDuplicate",
     "check_duplicates",
     "company_name_score",
+    "connect",
     "duplicate_notices",
     "find_duplicates",
     "identifiers_of",

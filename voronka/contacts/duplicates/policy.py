@@ -55,7 +55,7 @@ def forget_policies(**kwargs) -> None:
 
 def connect() -> None:
     """Receivers of this module: a cache per request, forgotten when a policy is saved.
-    Idempotent (``dispatch_uid``), called when the package is imported."""
+    Idempotent (``dispatch_uid``), called from the app's ``ready()``."""
     from django.core.signals import request_finished, request_started
     from django.db.models.signals import post_delete, post_save
 

@@ -8,219 +8,395 @@ from django.db import migrations, models
 from voronka.core.normalization import company_name_key, person_name_key
 
 
+def _fill(schema_editor, model, column: str, fields: tuple[str, ...], key) -> None:
+    """One ``UPDATE … WHERE id = %s`` per row through ``executemany``: ``bulk_update`` builds
+    a CASE over each batch, which SQLite evaluates in time growing with the batch squared."""
+    table = schema_editor.quote_name(model._meta.db_table)
+    sql = f"UPDATE {table} SET {schema_editor.quote_name(column)} = %s WHERE id = %s"
+    rows = model.objects.values_list("pk", *fields).order_by("pk").iterator(chunk_size=5000)
+    batch = []
+    with schema_editor.connection.cursor() as cursor:
+        for pk, *values in rows:
+            value = key(*values)
+            if value:
+                batch.append((value, pk))
+            if len(batch) == 5000:
+                cursor.executemany(sql, batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+
+
 def fill_keys_and_policies(apps, schema_editor):
     """Keys for the cards that exist, and the default policy: warn on every entity."""
-    Company = apps.get_model("contacts", "Company")
-    Contact = apps.get_model("contacts", "Contact")
     DuplicatePolicy = apps.get_model("contacts", "DuplicatePolicy")
     for entity in ("lead", "contact", "company"):
         DuplicatePolicy.objects.get_or_create(entity=entity, defaults={"mode": "warn"})
-    companies = Company.objects.only("pk", "title").iterator(chunk_size=2000)
-    batch = []
-    for company in companies:
-        company.title_key = company_name_key(company.title)[:255]
-        batch.append(company)
-        if len(batch) == 2000:
-            Company.objects.bulk_update(batch, ["title_key"])
-            batch = []
-    Company.objects.bulk_update(batch, ["title_key"])
-    contacts = Contact.objects.only("pk", "last_name", "first_name", "middle_name")
-    batch = []
-    for contact in contacts.iterator(chunk_size=2000):
-        contact.name_key = person_name_key(
-            contact.last_name, contact.first_name, contact.middle_name
-        )[:500]
-        batch.append(contact)
-        if len(batch) == 2000:
-            Contact.objects.bulk_update(batch, ["name_key"])
-            batch = []
-    Contact.objects.bulk_update(batch, ["name_key"])
+    _fill(
+        schema_editor,
+        apps.get_model("contacts", "Company"),
+        "title_key",
+        ("title",),
+        lambda title: company_name_key(title)[:255],
+    )
+    _fill(
+        schema_editor,
+        apps.get_model("contacts", "Contact"),
+        "name_key",
+        ("last_name", "first_name", "middle_name"),
+        lambda *parts: person_name_key(*parts)[:500],
+    )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0002_initial'),
-        ('contenttypes', '0002_remove_content_type_name'),
-        ('customization', '0001_initial'),
+        ("contacts", "0002_initial"),
+        ("contenttypes", "0002_remove_content_type_name"),
+        ("customization", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ClientSettings',
+            name="ClientSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('require_company', models.BooleanField(default=False, help_text='A contact without a company gets a family of its own.', verbose_name='every contact belongs to a company')),
-                ('merge_undo_days', models.PositiveSmallIntegerField(default=30, verbose_name='a merge can be undone for, days')),
-                ('ltv_a_share', models.PositiveSmallIntegerField(default=80, verbose_name='segment A, % of revenue')),
-                ('ltv_b_share', models.PositiveSmallIntegerField(default=95, verbose_name='segments A and B, % of revenue')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "require_company",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A contact without a company gets a family of its own.",
+                        verbose_name="every contact belongs to a company",
+                    ),
+                ),
+                (
+                    "merge_undo_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, verbose_name="a merge can be undone for, days"
+                    ),
+                ),
+                (
+                    "ltv_a_share",
+                    models.PositiveSmallIntegerField(
+                        default=80, verbose_name="segment A, % of revenue"
+                    ),
+                ),
+                (
+                    "ltv_b_share",
+                    models.PositiveSmallIntegerField(
+                        default=95, verbose_name="segments A and B, % of revenue"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'client settings',
-                'verbose_name_plural': 'client settings',
+                "verbose_name": "client settings",
+                "verbose_name_plural": "client settings",
             },
         ),
         migrations.CreateModel(
-            name='DuplicateGroup',
+            name="DuplicateGroup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(choices=[('phone', 'Same phone'), ('email', 'Same e-mail'), ('inn', 'Same INN'), ('inn_kpp', 'Same INN and KPP'), ('company_name', 'Similar company name'), ('person', 'Same name and phone')], max_length=20, verbose_name='rule')),
-                ('key', models.CharField(max_length=500, verbose_name='key')),
-                ('card_ids', models.JSONField(default=list, verbose_name='cards')),
-                ('size', models.PositiveIntegerField(default=0, verbose_name='cards')),
-                ('score', models.PositiveSmallIntegerField(default=100, verbose_name='score')),
-                ('found_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='found')),
-                ('dismissed_at', models.DateTimeField(blank=True, null=True, verbose_name='dismissed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "rule",
+                    models.CharField(
+                        choices=[
+                            ("phone", "Same phone"),
+                            ("email", "Same e-mail"),
+                            ("inn", "Same INN"),
+                            ("inn_kpp", "Same INN and KPP"),
+                            ("company_name", "Similar company name"),
+                            ("person", "Same name and phone"),
+                        ],
+                        max_length=20,
+                        verbose_name="rule",
+                    ),
+                ),
+                ("key", models.CharField(max_length=500, verbose_name="key")),
+                ("card_ids", models.JSONField(default=list, verbose_name="cards")),
+                ("size", models.PositiveIntegerField(default=0, verbose_name="cards")),
+                ("score", models.PositiveSmallIntegerField(default=100, verbose_name="score")),
+                (
+                    "found_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="found"),
+                ),
+                (
+                    "dismissed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="dismissed"),
+                ),
             ],
             options={
-                'verbose_name': 'group of duplicates',
-                'verbose_name_plural': 'groups of duplicates',
-                'ordering': ['-score', '-size', 'pk'],
+                "verbose_name": "group of duplicates",
+                "verbose_name_plural": "groups of duplicates",
+                "ordering": ["-score", "-size", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='DuplicatePolicy',
+            name="DuplicatePolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity', models.CharField(choices=[('lead', 'Lead'), ('contact', 'Contact'), ('company', 'Company')], max_length=20, unique=True, verbose_name='entity')),
-                ('mode', models.CharField(choices=[('block', 'Do not allow'), ('warn', 'Warn and allow to create anyway'), ('allow', 'Allow')], default='warn', max_length=10, verbose_name='mode')),
-                ('rules', models.JSONField(blank=True, default=list, verbose_name='rules')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "entity",
+                    models.CharField(
+                        choices=[("lead", "Lead"), ("contact", "Contact"), ("company", "Company")],
+                        max_length=20,
+                        unique=True,
+                        verbose_name="entity",
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("block", "Do not allow"),
+                            ("warn", "Warn and allow to create anyway"),
+                            ("allow", "Allow"),
+                        ],
+                        default="warn",
+                        max_length=10,
+                        verbose_name="mode",
+                    ),
+                ),
+                ("rules", models.JSONField(blank=True, default=list, verbose_name="rules")),
             ],
             options={
-                'verbose_name': 'duplicate policy',
-                'verbose_name_plural': 'duplicate policies',
+                "verbose_name": "duplicate policy",
+                "verbose_name_plural": "duplicate policies",
             },
         ),
         migrations.CreateModel(
-            name='MergeRecord',
+            name="MergeRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('survivor_id', models.PositiveBigIntegerField(verbose_name='surviving card')),
-                ('absorbed_id', models.PositiveBigIntegerField(verbose_name='absorbed card')),
-                ('snapshot', models.JSONField(default=dict, verbose_name='snapshot')),
-                ('merged_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='merged')),
-                ('undone_at', models.DateTimeField(blank=True, null=True, verbose_name='undone')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("survivor_id", models.PositiveBigIntegerField(verbose_name="surviving card")),
+                ("absorbed_id", models.PositiveBigIntegerField(verbose_name="absorbed card")),
+                ("snapshot", models.JSONField(default=dict, verbose_name="snapshot")),
+                (
+                    "merged_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="merged"),
+                ),
+                ("undone_at", models.DateTimeField(blank=True, null=True, verbose_name="undone")),
             ],
             options={
-                'verbose_name': 'merge',
-                'verbose_name_plural': 'merges',
-                'ordering': ['-merged_at', '-pk'],
+                "verbose_name": "merge",
+                "verbose_name_plural": "merges",
+                "ordering": ["-merged_at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='company',
-            name='last_contact_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last interaction'),
+            model_name="company",
+            name="last_contact_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="last interaction"
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='ltv',
-            field=models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=18, verbose_name='lifetime value'),
+            model_name="company",
+            name="ltv",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=0,
+                editable=False,
+                max_digits=18,
+                verbose_name="lifetime value",
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='ltv_segment',
-            field=models.CharField(blank=True, choices=[('A', 'A — key clients'), ('B', 'B — regular clients'), ('C', 'C — small clients')], editable=False, max_length=1, verbose_name='LTV segment'),
+            model_name="company",
+            name="ltv_segment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("A", "A — key clients"),
+                    ("B", "B — regular clients"),
+                    ("C", "C — small clients"),
+                ],
+                editable=False,
+                max_length=1,
+                verbose_name="LTV segment",
+            ),
         ),
         migrations.AddField(
-            model_name='company',
-            name='title_key',
-            field=models.CharField(blank=True, editable=False, max_length=255, verbose_name='title key'),
+            model_name="company",
+            name="title_key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=255, verbose_name="title key"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='address_key',
-            field=models.CharField(blank=True, editable=False, max_length=500, verbose_name='address key'),
+            model_name="contact",
+            name="address_key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=500, verbose_name="address key"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='last_contact_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='last interaction'),
+            model_name="contact",
+            name="last_contact_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="last interaction"
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='ltv',
-            field=models.DecimalField(decimal_places=2, default=0, editable=False, max_digits=18, verbose_name='lifetime value'),
+            model_name="contact",
+            name="ltv",
+            field=models.DecimalField(
+                decimal_places=2,
+                default=0,
+                editable=False,
+                max_digits=18,
+                verbose_name="lifetime value",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='ltv_segment',
-            field=models.CharField(blank=True, choices=[('A', 'A — key clients'), ('B', 'B — regular clients'), ('C', 'C — small clients')], editable=False, max_length=1, verbose_name='LTV segment'),
+            model_name="contact",
+            name="ltv_segment",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("A", "A — key clients"),
+                    ("B", "B — regular clients"),
+                    ("C", "C — small clients"),
+                ],
+                editable=False,
+                max_length=1,
+                verbose_name="LTV segment",
+            ),
         ),
         migrations.AddField(
-            model_name='contact',
-            name='name_key',
-            field=models.CharField(blank=True, editable=False, max_length=500, verbose_name='name key'),
+            model_name="contact",
+            name="name_key",
+            field=models.CharField(
+                blank=True, editable=False, max_length=500, verbose_name="name key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['title_key'], name='contacts_co_title_k_a26245_idx'),
+            model_name="company",
+            index=models.Index(fields=["title_key"], name="contacts_co_title_k_a26245_idx"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['ltv', 'id'], name='contacts_co_ltv_b8136c_idx'),
+            model_name="company",
+            index=models.Index(fields=["ltv", "id"], name="contacts_co_ltv_b8136c_idx"),
         ),
         migrations.AddIndex(
-            model_name='company',
-            index=models.Index(fields=['last_contact_at', 'id'], name='contacts_co_last_co_c0f1b1_idx'),
+            model_name="company",
+            index=models.Index(
+                fields=["last_contact_at", "id"], name="contacts_co_last_co_c0f1b1_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['name_key'], name='contacts_co_name_ke_cd0ab5_idx'),
+            model_name="contact",
+            index=models.Index(fields=["name_key"], name="contacts_co_name_ke_cd0ab5_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['address_key'], name='contacts_co_address_b9c8ad_idx'),
+            model_name="contact",
+            index=models.Index(fields=["address_key"], name="contacts_co_address_b9c8ad_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['ltv', 'id'], name='contacts_co_ltv_002fd9_idx'),
+            model_name="contact",
+            index=models.Index(fields=["ltv", "id"], name="contacts_co_ltv_002fd9_idx"),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(fields=['last_contact_at', 'id'], name='contacts_co_last_co_35d17c_idx'),
+            model_name="contact",
+            index=models.Index(
+                fields=["last_contact_at", "id"], name="contacts_co_last_co_35d17c_idx"
+            ),
         ),
         migrations.AddField(
-            model_name='duplicategroup',
-            name='card_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype'),
+            model_name="duplicategroup",
+            name="card_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddField(
-            model_name='duplicategroup',
-            name='dismissed_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="duplicategroup",
+            name="dismissed_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='mergerecord',
-            name='card_type',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='contenttypes.contenttype'),
+            model_name="mergerecord",
+            name="card_type",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="+",
+                to="contenttypes.contenttype",
+            ),
         ),
         migrations.AddField(
-            model_name='mergerecord',
-            name='merged_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="mergerecord",
+            name="merged_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='mergerecord',
-            name='undone_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="mergerecord",
+            name="undone_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddIndex(
-            model_name='duplicategroup',
-            index=models.Index(fields=['card_type', 'dismissed_at', '-score'], name='contacts_du_card_ty_e2ef5a_idx'),
+            model_name="duplicategroup",
+            index=models.Index(
+                fields=["card_type", "dismissed_at", "-score"],
+                name="contacts_du_card_ty_e2ef5a_idx",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='duplicategroup',
-            constraint=models.UniqueConstraint(fields=('card_type', 'rule', 'key'), name='duplicategroup_unique_key'),
+            model_name="duplicategroup",
+            constraint=models.UniqueConstraint(
+                fields=("card_type", "rule", "key"), name="duplicategroup_unique_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mergerecord',
-            index=models.Index(fields=['card_type', 'survivor_id'], name='contacts_me_card_ty_e41a54_idx'),
+            model_name="mergerecord",
+            index=models.Index(
+                fields=["card_type", "survivor_id"], name="contacts_me_card_ty_e41a54_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='mergerecord',
-            index=models.Index(fields=['card_type', 'absorbed_id'], name='contacts_me_card_ty_af2a99_idx'),
+            model_name="mergerecord",
+            index=models.Index(
+                fields=["card_type", "absorbed_id"], name="contacts_me_card_ty_af2a99_idx"
+            ),
         ),
         migrations.RunPython(fill_keys_and_policies, migrations.RunPython.noop),
     ]

@@ -244,6 +244,12 @@ def contact_create(
         for link in links:
             _record_company_side(actor=actor, company=link.company, contact=contact, linked=True)
         publish(ContactCreated(actor_id=getattr(actor, "pk", None), contact_id=contact.pk))
+        if not links:
+            # Imported here: the families service creates companies through this module's
+            # neighbours, which import it.
+            from voronka.contacts.services.families import family_of_one_if_required
+
+            family_of_one_if_required(actor=actor, contact=contact)
     return contact
 
 

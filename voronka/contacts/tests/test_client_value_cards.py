@@ -50,7 +50,7 @@ def test_contact_card_shows_the_client_value(client, manager):
     assert "125,000.00" in html
     assert 'class="badge segment-a"' in html
     assert "3\xa0days ago" in html or "3 days ago" in html
-    assert '<dd>2</dd>' in html
+    assert "<dd>2</dd>" in html
 
 
 def test_company_card_counts_only_the_won_deals_the_employee_sees(client, manager, other_manager):
@@ -61,7 +61,7 @@ def test_company_card_counts_only_the_won_deals_the_employee_sees(client, manage
 
     html = block(client.get(reverse("contacts:company_detail", args=[company.pk])))
 
-    assert '<dd>1</dd>' in html
+    assert "<dd>1</dd>" in html
     assert "none yet" in html
 
 

@@ -317,7 +317,9 @@ def test_fill_address_keys_command(manager):
     assert Contact.objects.get(pk=contact.pk).address_key == address_key(LENINA)
 
 
-def test_required_family_needs_no_right_to_add_companies(manager):
+def test_a_contact_created_without_a_company_gets_a_family_when_the_setting_requires_it(
+    manager,
+):
     role_with(
         (Entity.CONTACT, Action.READ, Scope.OWN),
         (Entity.CONTACT, Action.ADD, Scope.OWN),
@@ -329,10 +331,10 @@ def test_required_family_needs_no_right_to_add_companies(manager):
     settings.save()
     contact = resident(manager, "Иванов")
 
-    family = family_of_one_if_required(actor=manager, contact=contact)
-
+    family = contact.primary_company
+    assert family.company_type == CompanyType.FAMILY
     assert family.responsible == manager
-    assert Contact.objects.get(pk=contact.pk).primary_company == family
+    assert family_of_one_if_required(actor=manager, contact=contact) is None
 
 
 def test_family_of_one_keeps_the_contacts_responsible(admin_user, manager):

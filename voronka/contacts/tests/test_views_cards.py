@@ -250,8 +250,8 @@ def test_contact_card_costs_the_same_queries_with_many_companies_and_deals(
         signed_in.get(contact_url(many))
     # session, user, the user's rights and field rules, contact, its phones, companies, leads,
     # deals, its won deals (client value), custom field definitions, open tasks, the timeline
-    # entries and open activities
-    assert baseline == 14
+    # entries and open activities, the merge controls' rights and undoable merges
+    assert baseline == 16
 
 
 def test_contact_main_section_edit_form_and_save(signed_in, contact, manager, other_manager):
@@ -663,8 +663,9 @@ def test_company_card_costs_the_same_queries_with_many_contacts_addresses_deals(
         signed_in.get(company_url(many))
     # session, user, the user's rights and field rules, company, its phones, addresses, bank
     # accounts, contacts and their phones, leads, deals, its won deals (client value), custom
-    # field definitions, open tasks, the timeline entries and open activities
-    assert baseline == 17
+    # field definitions, open tasks, the timeline entries and open activities, the merge
+    # controls' rights and undoable merges
+    assert baseline == 19
 
 
 def test_requisites_saved_with_history(signed_in, company):

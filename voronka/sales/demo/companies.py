@@ -9,6 +9,7 @@ from voronka.contacts.models import (
     CompanyAddress,
     CompanyType,
 )
+from voronka.core.normalization import company_name_key
 from voronka.sales.demo import requisites
 from voronka.sales.demo.catalogues import INDUSTRIES
 from voronka.sales.demo.communications import communication, landline_phone
@@ -114,6 +115,8 @@ class CompanyMaker:
             company.title = person.full_name
             if rng.random() < 0.3:
                 company.inn = self._unique_inn(lambda: requisites.personal_inn(rng, region[0]))
+        # The services keep this key; bulk-written rows get it here.
+        company.title_key = company_name_key(company.title)[:255]
         if company_type in BUSINESS_TYPES:
             company.custom_fields["industry_sphere"] = rng.choice(INDUSTRY_CODES)
             if rng.random() < 0.1:

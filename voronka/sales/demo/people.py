@@ -3,6 +3,7 @@
 import datetime
 
 from voronka.contacts.models import Contact, ContactCompany
+from voronka.core.normalization import person_name_key
 from voronka.sales.demo.communications import person_communications, telegram_handle
 from voronka.sales.demo.context import DemoContext
 from voronka.sales.demo.feed import created_entry
@@ -71,6 +72,8 @@ class ContactMaker:
             created_by_id=responsible_id,
             created_at=created_at,
             custom_fields=custom_fields,
+            # The services keep this key; bulk-written rows get it here.
+            name_key=person_name_key(person.last_name, person.first_name, person.middle_name),
         )
         return contact, (person, company_indexes)
 

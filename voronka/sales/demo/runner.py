@@ -12,6 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from voronka.contacts.models import Company, Contact
+from voronka.contacts.services.client_value import client_segments_assign
+from voronka.sales.client_value import clients_recompute_all, last_contacts_recompute_all
 from voronka.sales.demo.catalogues import create_catalogues
 from voronka.sales.demo.companies import create_companies
 from voronka.sales.demo.context import DemoContext, DemoOptions
@@ -31,7 +33,16 @@ PHASES: tuple[tuple[str, Callable[[DemoContext, BulkWriter], None]], ...] = (
     ("Contacts", create_contacts),
     ("Leads", create_leads),
     ("Deals", create_deals),
+    ("Client value", lambda context, writer: client_value_recompute()),
 )
+
+
+def client_value_recompute() -> None:
+    """LTV, last interactions and A/B/C segments of the bulk-written clients, which the
+    services would have kept up to date one by one."""
+    clients_recompute_all()
+    last_contacts_recompute_all()
+    client_segments_assign()
 
 
 @dataclass(frozen=True)

@@ -531,8 +531,9 @@ def test_lead_card_and_section_save_cost_fixed_queries(
     url = reverse("sales:lead_detail", args=[lead.pk])
     client.get(url)
     # session, user, rights, field rules, lead, stages, rows, definitions, communications,
-    # deals, open tasks, planned and finished robot runs, activities, feed
-    with django_assert_num_queries(15):
+    # deals, open tasks, planned and finished robot runs, activities, feed, the merge
+    # controls' rights and undoable merges
+    with django_assert_num_queries(17):
         assert client.get(url).status_code == 200
     with django_assert_max_num_queries(40):
         response = client.post(section_url(lead, "main"), main_data(lead, comment="Перезвонить"))
