@@ -150,16 +150,22 @@ def department_get(ctx, params):
         "PARENT": "parent_id",
         "UF_HEAD": "head_id",
     }
-    for key, value in {**as_map(params.get("filter")), **params}.items():
+    # Top-level names arrive lower-cased, so ``sort`` is both the order (``sort=NAME``) and the
+    # SORT filter (``SORT=500``): a number filters, a field name orders.
+    top_level = {
+        key: value
+        for key, value in params.items()
+        if key != "order" and not (key == "sort" and to_int(value) is None)
+    }
+    for key, value in {**as_map(params.get("filter")), **top_level}.items():
         column = columns.get(str(key).upper())
-        if column and not is_empty(value) and not isinstance(value, dict):
-            departments = departments.filter(
-                **(
-                    {f"{column}__in": as_list(value)}
-                    if isinstance(value, list)
-                    else {column: value}
-                )
-            )
+        if not column or is_empty(value) or isinstance(value, dict):
+            continue
+        values = as_list(value) if isinstance(value, list) else [value]
+        if column != "name":
+            # An id or a sort that is not a number matches nothing, instead of failing.
+            values = [number for number in map(to_int, values) if number is not None]
+        departments = departments.filter(**{f"{column}__in": values})
     departments = departments.order_by(
         *_order(params, {"ID": "pk", "NAME": "name", "SORT": "sort"})
     )

@@ -198,3 +198,21 @@ def test_company_requisites_are_its_inn_kpp_and_ogrn(client, manager):
     assert listed["result"][0]["RQ_INN"] == inn
     assert bad[0] == 400
     assert bad[1]["error_description"].startswith("RQ_INN:")
+
+
+def test_department_get_orders_by_a_field_name_and_filters_by_numbers(client, manager):
+    from voronka.staff.tests.factories import DepartmentFactory
+
+    DepartmentFactory(name="Продажи", sort=778)
+    DepartmentFactory(name="Склад", sort=777)
+    hook = make_webhook(manager, scopes=["department"])
+
+    status, by_sort = call(client, hook, "department.get", {"sort": "SORT", "order": "ASC"})
+    _, filtered = call(client, hook, "department.get", {"SORT": 777})
+    _, nothing = call(client, hook, "department.get", {"ID": "not a number"})
+
+    names = [row["NAME"] for row in by_sort["result"]]
+    assert status == 200
+    assert names.index("Склад") < names.index("Продажи")
+    assert [row["NAME"] for row in filtered["result"]] == ["Склад"]
+    assert nothing["result"] == []
