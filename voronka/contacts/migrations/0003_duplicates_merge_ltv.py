@@ -83,13 +83,13 @@ class Migration(migrations.Migration):
                 (
                     "ltv_a_share",
                     models.PositiveSmallIntegerField(
-                        default=80, verbose_name="segment A, % of revenue"
+                        default=80, verbose_name="segment A, percent of revenue"
                     ),
                 ),
                 (
                     "ltv_b_share",
                     models.PositiveSmallIntegerField(
-                        default=95, verbose_name="segments A and B, % of revenue"
+                        default=95, verbose_name="segments A and B, percent of revenue"
                     ),
                 ),
             ],
