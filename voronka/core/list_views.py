@@ -175,6 +175,10 @@ class CardList:
         urls["new"] = self._new_url() if self.may(Action.ADD) else None
         if not self.may(Action.EXPORT):
             urls["export_csv"] = urls["export_xlsx"] = None
+        # Every card list (contacts, companies, leads, deals) is also a kind of import.
+        urls["import"] = (
+            reverse("imports:upload", args=[self.key]) if self.may(Action.IMPORT) else None
+        )
         urls["responsible_options"] = reverse("contacts:responsible_options")
         return urls
 

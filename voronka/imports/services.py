@@ -23,6 +23,7 @@ from django.core.files.base import File
 from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from voronka.access.models import Action
 from voronka.access.predicates import can, visible_to
@@ -71,10 +72,10 @@ class ImportTakenOver(Exception):
 
 
 class Outcome(models.TextChoices):
-    CREATED = "created", _("will be created")
-    UPDATED = "updated", _("will update the existing card")
-    SKIPPED = "skipped", _("will be skipped as a duplicate")
-    REJECTED = "rejected", _("will not be imported")
+    CREATED = "created", gettext_lazy("will be created")
+    UPDATED = "updated", gettext_lazy("will update the existing card")
+    SKIPPED = "skipped", gettext_lazy("will be skipped as a duplicate")
+    REJECTED = "rejected", gettext_lazy("will not be imported")
 
 
 @dataclass
