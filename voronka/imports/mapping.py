@@ -291,6 +291,11 @@ def guess_mapping(
             continue
         taken.add(target.code)
         mapping.append(target.code)
+    # A lone «Имя» beside no last name is the whole name (the Russian export of the contact
+    # list titles the full name so).
+    lone_first_name = "first_name" in mapping and not {"last_name", "full_name"} & set(mapping)
+    if lone_first_name and any(target.code == "full_name" for target in targets):
+        mapping[mapping.index("first_name")] = "full_name"
     return mapping
 
 
