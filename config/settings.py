@@ -231,6 +231,10 @@ WEBHOOKS_KEEP_DAYS = env.int("WEBHOOKS_KEEP_DAYS", default=30)
 BITRIX24_RATE_LIMIT = env.json("BITRIX24_RATE_LIMIT", default=None)
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 
+# Imports of CSV and XLSX files: the largest file and the most rows one import takes.
+IMPORT_MAX_FILE_SIZE = env.int("IMPORT_MAX_FILE_SIZE", default=20 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=200_000)
+
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "core.worker_heartbeat", "schedule": 30.0},
     # Due robot runs; immediate ones are also kicked the moment their stage change commits.
@@ -245,6 +249,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "contacts.scan_duplicates",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Imports: a job whose worker died goes on; uploads nobody started are forgotten.
+    "imports-resume-stalled": {"task": "imports.resume_stalled", "schedule": 300.0},
+    "imports-forget-abandoned": {"task": "imports.forget_abandoned", "schedule": 21600.0},
     "contacts-assign-client-segments": {
         "task": "contacts.assign_client_segments",
         "schedule": crontab(hour=3, minute=30),
