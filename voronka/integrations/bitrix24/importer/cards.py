@@ -282,6 +282,31 @@ def _pages(imp: Importer, kind: str):
     return imp.client.pages_by_id(f"crm.{kind}.list", {"select": select})
 
 
+def _import_pages(imp: Importer, stats, model, *, payload, create, update, page_extras=None):
+    """Every page of ``crm.<kind>.list`` in a transaction of its own, each record upserted.
+
+    ``page_extras(rows)`` fetches what the page's records need besides their own fields (ID →
+    value, e.g. their links); ``payload(record, extra)`` maps one record to our data."""
+    kind = model._meta.model_name
+    for rows in _pages(imp, kind):
+        extras = page_extras(rows) if page_extras else {}
+        load = imp.page_loader(kind, [r["ID"] for r in rows], model.all_objects)
+        with transaction.atomic():
+            for record in rows:
+                stats.fetched += 1
+                imp.upsert(
+                    stats,
+                    kind,
+                    record["ID"],
+                    build=lambda record=record, extras=extras: payload(
+                        record, extras.get(text(record["ID"]))
+                    ),
+                    load=load,
+                    create=create,
+                    update=update,
+                )
+
+
 def _per_record(imp: Importer, method: str, rows: list[dict]) -> dict[str, Any]:
     """``method?id=<ID>`` for every record of a page in one batch: ID → result (or None)."""
     found: dict[str, Any] = {}
@@ -467,23 +492,15 @@ def import_companies(imp: Importer) -> None:
             bank_accounts=payload["bank_accounts"],
         )
 
-    for rows in _pages(imp, "company"):
-        extras = _company_extras(imp, rows)
-        load = imp.page_loader("company", [r["ID"] for r in rows], Company.all_objects)
-        with transaction.atomic():
-            for record in rows:
-                stats.fetched += 1
-                imp.upsert(
-                    stats,
-                    "company",
-                    record["ID"],
-                    build=lambda record=record, extras=extras: _company_payload(
-                        imp, stats, record, extras.get(text(record["ID"])) or {}
-                    ),
-                    load=load,
-                    create=create,
-                    update=update,
-                )
+    _import_pages(
+        imp,
+        stats,
+        Company,
+        page_extras=lambda rows: _company_extras(imp, rows),
+        payload=lambda record, extras: _company_payload(imp, stats, record, extras or {}),
+        create=create,
+        update=update,
+    )
 
 
 # --- contacts -----------------------------------------------------------------------------
@@ -571,23 +588,15 @@ def import_contacts(imp: Importer) -> None:
             contact_unlink_company(actor=None, contact=contact, company=company)
         return contact
 
-    for rows in _pages(imp, "contact"):
-        links = _per_record(imp, "crm.contact.company.items.get", rows)
-        load = imp.page_loader("contact", [r["ID"] for r in rows], Contact.all_objects)
-        with transaction.atomic():
-            for record in rows:
-                stats.fetched += 1
-                imp.upsert(
-                    stats,
-                    "contact",
-                    record["ID"],
-                    build=lambda record=record, links=links: _contact_payload(
-                        imp, stats, record, links.get(text(record["ID"]))
-                    ),
-                    load=load,
-                    create=create,
-                    update=update,
-                )
+    _import_pages(
+        imp,
+        stats,
+        Contact,
+        page_extras=lambda rows: _per_record(imp, "crm.contact.company.items.get", rows),
+        payload=lambda record, links: _contact_payload(imp, stats, record, links),
+        create=create,
+        update=update,
+    )
 
 
 # --- leads and deals ----------------------------------------------------------------------
@@ -698,20 +707,14 @@ def import_leads(imp: Importer) -> None:
             )
         return lead
 
-    for rows in _pages(imp, "lead"):
-        load = imp.page_loader("lead", [r["ID"] for r in rows], Lead.all_objects)
-        with transaction.atomic():
-            for record in rows:
-                stats.fetched += 1
-                imp.upsert(
-                    stats,
-                    "lead",
-                    record["ID"],
-                    build=lambda record=record: _lead_payload(imp, stats, record),
-                    load=load,
-                    create=create,
-                    update=update,
-                )
+    _import_pages(
+        imp,
+        stats,
+        Lead,
+        payload=lambda record, _extras: _lead_payload(imp, stats, record),
+        create=create,
+        update=update,
+    )
 
 
 def _deal_contacts(imp: Importer, stats, record: dict, links: Any) -> list[list]:
@@ -818,20 +821,12 @@ def import_deals(imp: Importer) -> None:
             return deal_move_to_stage(actor=None, deal=deal, stage=stage, **loss_of(payload))
         return deal
 
-    for rows in _pages(imp, "deal"):
-        links = _per_record(imp, "crm.deal.contact.items.get", rows)
-        load = imp.page_loader("deal", [r["ID"] for r in rows], Deal.all_objects)
-        with transaction.atomic():
-            for record in rows:
-                stats.fetched += 1
-                imp.upsert(
-                    stats,
-                    "deal",
-                    record["ID"],
-                    build=lambda record=record, links=links: _deal_payload(
-                        imp, stats, record, links.get(text(record["ID"]))
-                    ),
-                    load=load,
-                    create=create,
-                    update=update,
-                )
+    _import_pages(
+        imp,
+        stats,
+        Deal,
+        page_extras=lambda rows: _per_record(imp, "crm.deal.contact.items.get", rows),
+        payload=lambda record, links: _deal_payload(imp, stats, record, links),
+        create=create,
+        update=update,
+    )
