@@ -415,7 +415,9 @@ class ClientSettings(models.Model):
     # ABC segmentation: A are the clients that together bring this share of all LTV, B the
     # next ones up to ``ltv_b_share``, C the rest.
     ltv_a_share = models.PositiveSmallIntegerField(_("segment A, percent of revenue"), default=80)
-    ltv_b_share = models.PositiveSmallIntegerField(_("segments A and B, percent of revenue"), default=95)
+    ltv_b_share = models.PositiveSmallIntegerField(
+        _("segments A and B, percent of revenue"), default=95
+    )
 
     class Meta:
         verbose_name = _("client settings")
